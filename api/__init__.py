@@ -1,0 +1,1 @@
+"""The HTTP front door: app factory, settings, CLI, error mapping."""

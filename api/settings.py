@@ -1,0 +1,147 @@
+"""One typed settings object, read from the environment and validated at start.
+
+Every problem is reported as a ConfigurationError with a one-line message naming the
+variable, so `tandem serve` can print it and exit instead of dumping a traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from graph.errors import ConfigurationError
+from graph.factory import backend_of
+
+DEFAULT_STATE_DIR = Path(".tandem")
+DEFAULT_STORE_URL = f"sqlite+aiosqlite:///{DEFAULT_STATE_DIR / 'tandem.sqlite3'}"
+MIN_SECRET_BYTES = 32
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class Mode(enum.StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    mode: Mode
+    store_url: str
+    neo4j_user: str | None
+    neo4j_password: str | None
+    neo4j_database: str
+    secret: bytes
+    secret_source: str
+    readiness_timeout_s: float
+    graphiql: bool
+
+    @property
+    def store_backend(self) -> str:
+        return backend_of(self.store_url)
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, *, create_dev_secret: bool = True
+) -> Settings:
+    """Read TANDEM_* variables from `env` (default: the process environment)."""
+    env = os.environ if env is None else env
+    mode = _enum(env, "TANDEM_MODE", Mode, Mode.DEVELOPMENT)
+    store_url = env.get("TANDEM_STORE_URL", DEFAULT_STORE_URL).strip()
+    backend_of(store_url)  # validates the scheme
+    neo4j_user = env.get("TANDEM_NEO4J_USER") or None
+    neo4j_password = env.get("TANDEM_NEO4J_PASSWORD") or None
+    if (neo4j_user is None) != (neo4j_password is None):
+        raise ConfigurationError(
+            "TANDEM_NEO4J_USER and TANDEM_NEO4J_PASSWORD must be set together"
+        )
+    secret, source = _secret(env, mode, create=create_dev_secret)
+    return Settings(
+        mode=mode,
+        store_url=store_url,
+        neo4j_user=neo4j_user,
+        neo4j_password=neo4j_password,
+        neo4j_database=env.get("TANDEM_NEO4J_DATABASE", "neo4j"),
+        secret=secret,
+        secret_source=source,
+        readiness_timeout_s=_positive_float(env, "TANDEM_READINESS_TIMEOUT", 2.0),
+        graphiql=_bool(env, "TANDEM_GRAPHIQL", mode is Mode.DEVELOPMENT),
+    )
+
+
+def _secret(env: Mapping[str, str], mode: Mode, *, create: bool) -> tuple[bytes, str]:
+    """The server secret: TANDEM_SECRET (hex), else TANDEM_SECRET_FILE, else in
+    development a generated file under .tandem/ (0600). Production never generates one."""
+    if raw := env.get("TANDEM_SECRET"):
+        return _decode_secret(raw, "TANDEM_SECRET"), "TANDEM_SECRET"
+    path_text = env.get("TANDEM_SECRET_FILE")
+    if path_text:
+        path = Path(path_text)
+        if not path.is_file():
+            raise ConfigurationError(f"TANDEM_SECRET_FILE {path} does not exist")
+        return _decode_secret(path.read_text(), "TANDEM_SECRET_FILE"), str(path)
+    if mode is Mode.PRODUCTION:
+        raise ConfigurationError(
+            "missing secret: set TANDEM_SECRET (64 hex characters) or TANDEM_SECRET_FILE; "
+            "production mode never generates one"
+        )
+    path = DEFAULT_STATE_DIR / "secret"
+    if not path.exists():
+        if not create:
+            raise ConfigurationError(f"no secret yet at {path}: run `tandem serve` once")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(MIN_SECRET_BYTES) + "\n")
+    return _decode_secret(path.read_text(), str(path)), f"{path} (generated for development)"
+
+
+def _decode_secret(raw: str, source: str) -> bytes:
+    try:
+        value = bytes.fromhex(raw.strip())
+    except ValueError:
+        raise ConfigurationError(f"{source} must be hex-encoded") from None
+    if len(value) < MIN_SECRET_BYTES:
+        raise ConfigurationError(f"{source} must hold at least {MIN_SECRET_BYTES} bytes")
+    return value
+
+
+def _enum(env: Mapping[str, str], name: str, kind: type[E], default: E) -> E:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        return kind(raw.strip().lower())
+    except ValueError:
+        choices = ", ".join(m.value for m in kind)
+        raise ConfigurationError(f"{name}={raw!r} is not one of: {choices}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name}={raw!r} is not a boolean (true/false)")
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive")
+    return value

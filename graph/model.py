@@ -1,0 +1,103 @@
+"""Plain records that cross the store boundary. No behaviour, no I/O."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class OrgType(enum.StrEnum):
+    VENDOR = "VENDOR"
+    RESELLER = "RESELLER"
+    ISV = "ISV"
+    SI = "SI"
+    MSP = "MSP"
+    REFERRAL = "REFERRAL"
+    INFLUENCER = "INFLUENCER"
+
+
+class PartnershipStatus(enum.StrEnum):
+    INVITED = "INVITED"
+    ACTIVE = "ACTIVE"
+    DECLINED = "DECLINED"
+    ENDED = "ENDED"
+
+    @property
+    def is_live(self) -> bool:
+        """A live partnership blocks a second one between the same pair."""
+        return self in (PartnershipStatus.INVITED, PartnershipStatus.ACTIVE)
+
+
+class SharingLevel(enum.StrEnum):
+    HIDDEN = "HIDDEN"
+    COUNTS = "COUNTS"
+    OVERLAPS = "OVERLAPS"
+    DETAILS = "DETAILS"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+
+_LEVEL_RANK = {
+    SharingLevel.HIDDEN: 0,
+    SharingLevel.COUNTS: 1,
+    SharingLevel.OVERLAPS: 2,
+    SharingLevel.DETAILS: 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    id: str
+    name: str
+    types: frozenset[OrgType]
+    region: str
+    discoverable: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Partnership:
+    """A partnership between two orgs. `inviter_id` asked, `invitee_id` answers."""
+
+    id: str
+    inviter_id: str
+    invitee_id: str
+    status: PartnershipStatus
+    created_at: datetime
+    updated_at: datetime
+    activated_at: datetime | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+
+    def involves(self, org_id: str) -> bool:
+        return org_id in (self.inviter_id, self.invitee_id)
+
+    def other(self, org_id: str) -> str:
+        return self.invitee_id if org_id == self.inviter_id else self.inviter_id
+
+
+@dataclass(frozen=True, slots=True)
+class SharingRule:
+    """What `from_org` lets `to_org` see of one of its populations."""
+
+    from_org: str
+    to_org: str
+    population: str
+    level: SharingLevel
+    fields: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated list. Cursors are the store's sort keys."""
+
+    items: list[T]
+    has_next: bool
+    cursors: list[str] = field(default_factory=list)

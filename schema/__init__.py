@@ -1,0 +1,1 @@
+"""The GraphQL schema: strawberry types, inputs, the per-request Context."""

@@ -1,0 +1,1 @@
+"""Synthetic, reproducible ecosystems for demos, tests and benchmarks."""
