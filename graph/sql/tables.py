@@ -1,0 +1,85 @@
+"""The tables. Schema changes go through a migration in migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, MetaData, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from graph.sql.coltypes import UTCDateTime, key_type
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LIVE_STATUSES = ("INVITED", "ACTIVE")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), str: Text()}
+
+
+class OrgRow(Base):
+    __tablename__ = "orgs"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    name: Mapped[str]
+    types: Mapped[list[str]] = mapped_column(JSON)
+    region: Mapped[str]
+    discoverable: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class PartnershipRow(Base):
+    """`org_low`/`org_high` are the pair in sorted order, so that a partial unique index
+    allows one live (INVITED or ACTIVE) partnership per unordered pair."""
+
+    __tablename__ = "partnerships"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    inviter_id: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    invitee_id: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    org_low: Mapped[str] = mapped_column(key_type())
+    org_high: Mapped[str] = mapped_column(key_type())
+    status: Mapped[str]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    activated_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(key_type())
+
+    __table_args__ = (
+        Index("ix_partnerships_inviter_id_id", "inviter_id", "id"),
+        Index("ix_partnerships_invitee_id_id", "invitee_id", "id"),
+        Index(
+            "uq_partnerships_live_pair",
+            "org_low",
+            "org_high",
+            unique=True,
+            sqlite_where=text("status IN ('INVITED', 'ACTIVE')"),
+            postgresql_where=text("status IN ('INVITED', 'ACTIVE')"),
+        ),
+    )
+
+
+class SharingRuleRow(Base):
+    __tablename__ = "sharing_rules"
+
+    from_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"), primary_key=True)
+    to_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"), primary_key=True)
+    population: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    level: Mapped[str]
+    fields: Mapped[list[Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_sharing_rules_to_org", "to_org"),)
+
+
+metadata = Base.metadata
