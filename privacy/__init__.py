@@ -1,0 +1,1 @@
+"""Privacy: key normalization, keyed hashing, the sharing policy, thresholds."""

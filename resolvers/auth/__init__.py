@@ -1,0 +1,1 @@
+"""Authentication: passwords, bearer tokens, login throttling, the acting principal."""
