@@ -118,15 +118,16 @@ start() {
   fi
   as_pg mkdir -p "$sock"
 
-  if [[ -z $port && -f $state/port ]]; then
-    port=$(<"$state/port")
-  fi
+  local recorded=
+  [[ ! -f $state/port ]] || recorded=$(<"$state/port")
 
   if is_running "$bin" "$data"; then
-    [[ -n $port ]] || die "a server runs on $data but $state/port is missing"
+    [[ -n $recorded ]] || die "a server runs on $data but $state/port is missing"
+    [[ -z $port || $port == "$recorded" ]] || die "already running on port $recorded, not $port"
+    port=$recorded
     log "already running on port $port"
   else
-    [[ -n $port ]] || port=$(free_port)
+    port=${port:-${recorded:-$(free_port)}}
     log "starting on 127.0.0.1:$port (log: $base/postgres.log)"
     as_pg "$bin/pg_ctl" -D "$data" -l "$base/postgres.log" -w -t 60 start \
       -o "-c listen_addresses=127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c unix_socket_directories=$sock" \
