@@ -64,6 +64,11 @@ class GraphStore(Protocol):
         """The INVITED or ACTIVE partnership between the two orgs, if any."""
         ...
 
+    async def counterparties(self, acting_org: str, org_ids: Sequence[str]) -> set[str]:
+        """The orgs among `org_ids` that have ever had a partnership (any status, either
+        direction) with `acting_org`; one round trip for any number of ids."""
+        ...
+
     async def transition_partnership(
         self,
         acting_org: str,

@@ -163,3 +163,18 @@ async def test_list_partnerships_filters_by_status_and_pages_newest_first(
     assert {p.id for p in invited.items} == {p.id for p in made[2:]}
     spoke_view = await store.list_partnerships(spokes[0].id, first=10)
     assert len(spoke_view.items) == 2
+
+
+async def test_counterparties_are_orgs_with_any_partnership_history(store: GraphStore) -> None:
+    a, b, c = await three_orgs(store)
+    d = make_org("D")
+    await store.create_org(d)
+    p = await store.insert_partnership(make_partnership(a, b))
+    await store.transition_partnership(
+        b.id, p.id, expected=[INVITED], new_status=DECLINED, at=at(5)
+    )
+    await store.insert_partnership(make_partnership(c, a))
+    assert await store.counterparties(a.id, [b.id, c.id, d.id, "missing"]) == {b.id, c.id}
+    assert await store.counterparties(d.id, [a.id, b.id, c.id]) == set()
+    assert await store.counterparties(b.id, [a.id, c.id]) == {a.id}
+    assert await store.counterparties(a.id, []) == set()
