@@ -1,0 +1,112 @@
+"""Domain records to Cypher parameters and back.
+
+Datetimes travel as Neo4j DateTime values and come back as aware UTC `datetime`s;
+org types as a sorted list of strings; enums as their string values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from graph.model import Org, OrgType, Partnership, PartnershipStatus, SharingLevel, SharingRule
+
+Row = Mapping[str, Any]
+
+
+def pair_key(a: str, b: str) -> str:
+    """The unordered pair {a, b} as one unambiguous string (ids may hold any character)."""
+    return json.dumps(sorted((a, b)))
+
+
+def sharing_rule_key(rule: SharingRule) -> str:
+    return json.dumps([rule.from_org, rule.to_org, rule.population])
+
+
+def to_datetime(value: Any) -> datetime:
+    """A Neo4j DateTime (or a native datetime) as an aware UTC datetime."""
+    native = value.to_native() if hasattr(value, "to_native") else value
+    if not isinstance(native, datetime) or native.tzinfo is None:
+        raise TypeError(f"expected a zoned DateTime, got {value!r}")
+    return native.astimezone(UTC)
+
+
+def to_optional_datetime(value: Any) -> datetime | None:
+    return None if value is None else to_datetime(value)
+
+
+def org_params(org: Org) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "name": org.name,
+        "types": sorted(str(t) for t in org.types),
+        "region": org.region,
+        "discoverable": org.discoverable,
+        "created_at": org.created_at,
+    }
+
+
+def org_from(row: Row) -> Org:
+    return Org(
+        id=row["id"],
+        name=row["name"],
+        types=frozenset(OrgType(t) for t in row.get("types") or ()),
+        region=row["region"],
+        discoverable=row["discoverable"],
+        created_at=to_datetime(row["created_at"]),
+    )
+
+
+def partnership_params(p: Partnership) -> dict[str, Any]:
+    key = pair_key(p.inviter_id, p.invitee_id)
+    return {
+        "id": p.id,
+        "inviter_id": p.inviter_id,
+        "invitee_id": p.invitee_id,
+        "status": str(p.status),
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+        "activated_at": p.activated_at,
+        "ended_at": p.ended_at,
+        "ended_by": p.ended_by,
+        "pair_key": key,
+        "live_key": key if p.status.is_live else None,
+    }
+
+
+def partnership_from(row: Row) -> Partnership:
+    return Partnership(
+        id=row["id"],
+        inviter_id=row["inviter_id"],
+        invitee_id=row["invitee_id"],
+        status=PartnershipStatus(row["status"]),
+        created_at=to_datetime(row["created_at"]),
+        updated_at=to_datetime(row["updated_at"]),
+        activated_at=to_optional_datetime(row.get("activated_at")),
+        ended_at=to_optional_datetime(row.get("ended_at")),
+        ended_by=row.get("ended_by"),
+    )
+
+
+def sharing_rule_params(rule: SharingRule) -> dict[str, Any]:
+    return {
+        "from_org": rule.from_org,
+        "to_org": rule.to_org,
+        "population": rule.population,
+        "level": str(rule.level),
+        "fields": list(rule.fields),
+        "updated_at": rule.updated_at,
+    }
+
+
+def sharing_rule_from(row: Row) -> SharingRule:
+    return SharingRule(
+        from_org=row["from_org"],
+        to_org=row["to_org"],
+        population=row["population"],
+        level=SharingLevel(row["level"]),
+        fields=tuple(row.get("fields") or ()),
+        updated_at=to_optional_datetime(row.get("updated_at")),
+    )
