@@ -161,6 +161,26 @@ class SqlStore:
             row = (await session.scalars(query)).first()
         return None if row is None else _partnership(row)
 
+    async def counterparties(self, acting_org: str, org_ids: Sequence[str]) -> set[str]:
+        others = set(org_ids) - {acting_org}
+        if not others:
+            return set()
+        query = (
+            select(PartnershipRow.inviter_id, PartnershipRow.invitee_id)
+            .where(
+                or_(
+                    (PartnershipRow.inviter_id == acting_org)
+                    & PartnershipRow.invitee_id.in_(others),
+                    (PartnershipRow.invitee_id == acting_org)
+                    & PartnershipRow.inviter_id.in_(others),
+                )
+            )
+            .distinct()
+        )
+        async with self._unit() as session:
+            rows = (await session.execute(query)).all()
+        return {invitee if inviter == acting_org else inviter for inviter, invitee in rows}
+
     async def transition_partnership(
         self,
         acting_org: str,
