@@ -80,11 +80,14 @@ build() {
   tmp="$lib.tmp.$$"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$tmp" >&2; then
-    rm -rf "$tmp"
+  # Maven's output is shown only on failure (quiet mode still prints colour codes).
+  if ! mvn -q -B -f "$POM" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
     die "mvn dependency:copy-dependencies failed (is Maven Central reachable?)"
   fi
+  rm -f "$tmp.log"
   rm -rf "$lib"
   mv "$tmp" "$lib"
   touch "$lib/.complete"
