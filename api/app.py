@@ -2,37 +2,59 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from api.settings import Settings, load_settings
-from api.stores import open_graph_store, probe
-from graph.port import GraphStore
+from api.stores import Stores, auth_config, open_stores, probe
+from graph.errors import TandemError
+from resolvers.auth.bearer import authenticate, bearer_token
+from resolvers.auth.config import AuthConfig
+from resolvers.clock import utcnow
 from schema.context import Context
 from schema.root import schema
 
-log = logging.getLogger("tandem.app")
-
 
 class State(TypedDict):
-    store: GraphStore
+    stores: Stores
     settings: Settings
+    auth: AuthConfig
 
 
 class TandemGraphQL(GraphQL[Context, None]):
-    async def get_context(
-        self, request: Request | WebSocket, response: Any = None
-    ) -> Context:
-        return Context(store=request.state.store, request=request)
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        return await build_context(request)
+
+
+async def build_context(connection: HTTPConnection) -> Context:
+    stores: Stores = connection.state.stores
+    context = Context(
+        store=stores.graph,
+        identity=stores.identity,
+        auth=connection.state.auth,
+        request=connection,
+    )
+    try:
+        token = bearer_token(connection.headers.get("authorization"))
+        if token is not None:
+            context.viewer_actor = await authenticate(
+                stores.identity,
+                context.auth,
+                token=token,
+                client_address=context.client_address,
+                now=utcnow(),
+            )
+    except TandemError as error:
+        context.auth_error = error
+    return context
 
 
 async def healthz(_: Request) -> JSONResponse:
@@ -40,13 +62,12 @@ async def healthz(_: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    state_store: GraphStore = request.state.store
     settings: Settings = request.state.settings
-    problem = await probe(state_store, settings.readiness_timeout_s)
-    if problem is None:
-        return JSONResponse({"status": "ready", "stores": {state_store.backend: "ok"}})
+    report = await probe(request.state.stores, settings.readiness_timeout_s)
+    ready = all(value == "ok" for value in report.values())
     return JSONResponse(
-        {"status": "unavailable", "stores": {state_store.backend: problem}}, status_code=503
+        {"status": "ready" if ready else "unavailable", "stores": report},
+        status_code=200 if ready else 503,
     )
 
 
@@ -56,15 +77,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[State]:
-        store = open_graph_store(settings)
+        stores = open_stores(settings)
         try:
-            yield {"store": store, "settings": settings}
+            yield {"stores": stores, "settings": settings, "auth": auth_config(settings)}
         finally:
-            await store.close()
+            await stores.close()
 
-    graphql = TandemGraphQL(
-        schema, graphql_ide="graphiql" if settings.graphiql else None
-    )
+    graphql = TandemGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None)
     return Starlette(
         routes=[
             Route("/healthz", healthz),

@@ -1,28 +1,46 @@
-"""The `tandem` command line."""
+"""The `tandem` command line: serve, migrate, seed, export-schema, and admin bootstrap."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
 
 from api.settings import Settings, load_settings
-from api.stores import open_graph_store
-from graph.errors import ConfigurationError, StoreUnavailable
+from api.stores import Stores, auth_config, open_stores
+from graph.errors import TandemError
+from graph.identity import Role, TokenScope
+from graph.model import OrgType
+from resolvers import admin
+from resolvers.auth.api_tokens import create_api_token
+from resolvers.clock import utcnow
 from schema.root import schema
 from seed.generator import SCALES, generate
 from seed.loader import load_into
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="tandem: GraphQL co-selling and account-mapping backend.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+org_app = typer.Typer(help="Manage organizations.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL; overrides TANDEM_STORE_URL.", show_default=False),
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -32,42 +50,42 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _settings(store_url: str | None) -> Settings:
     if store_url:
+        # Through the environment, so that uvicorn's worker processes see it too.
         os.environ["TANDEM_STORE_URL"] = store_url
     try:
         return load_settings()
-    except ConfigurationError as error:
+    except TandemError as error:
         raise _fail(error.message) from None
 
 
-async def _migrate(settings: Settings) -> None:
-    store = open_graph_store(settings)
-    try:
-        await store.apply_schema()
-    finally:
-        await store.close()
+def _with_stores(settings: Settings, work: Callable[[Stores], Awaitable[T]]) -> T:
+    """Open the stores, apply the schema, run `work`, close; errors become one line."""
 
+    async def run() -> T:
+        stores = open_stores(settings)
+        try:
+            await stores.graph.ping()
+            await stores.apply_schema()
+            return await work(stores)
+        finally:
+            await stores.close()
 
-def _run(coro: object) -> None:
     try:
-        asyncio.run(coro)  # type: ignore[arg-type]
-    except StoreUnavailable as error:
+        return asyncio.run(run())
+    except TandemError as error:
         raise _fail(error.message, code=1) from None
-    except ConfigurationError as error:
-        raise _fail(error.message) from None
-
-
-StoreOption = Annotated[
-    str | None,
-    typer.Option("--store", help="Store URL; overrides TANDEM_STORE_URL.", show_default=False),
-]
 
 
 @app.command()
 def migrate(store: StoreOption = None) -> None:
-    """Apply the schema (constraints, tables, migrations) to the configured store."""
+    """Apply the schema (constraints, tables, migrations) to the configured stores."""
     settings = _settings(store)
-    _run(_migrate(settings))
-    typer.echo(f"schema applied to {settings.store_backend}")
+
+    async def nothing(_: Stores) -> None:
+        return None
+
+    _with_stores(settings, nothing)
+    typer.echo(f"schema applied ({settings.store_backend} graph, SQL identity)")
 
 
 @app.command()
@@ -81,16 +99,13 @@ def seed(
         raise _fail(f"unknown scale {scale!r}: use one of {', '.join(SCALES)}")
     settings = _settings(store)
 
-    async def run() -> None:
-        graph_store = open_graph_store(settings)
-        try:
-            await graph_store.apply_schema()
-            summary = await load_into(graph_store, generate(scale, random_seed))
-        finally:
-            await graph_store.close()
-        typer.echo(summary)
+    async def load(stores: Stores) -> str:
+        summary = await load_into(
+            stores.graph, stores.identity, generate(scale, random_seed), auth_config(settings)
+        )
+        return str(summary)
 
-    _run(run())
+    typer.echo(_with_stores(settings, load))
 
 
 @app.command()
@@ -100,29 +115,23 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
     store: StoreOption = None,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Migrate and load the demo data set first.")
+        bool, typer.Option("--demo", help="Load the demo data set first (idempotent).")
     ] = False,
 ) -> None:
     """Serve the GraphQL API (GraphiQL at /graphql in development mode)."""
     settings = _settings(store)
     typer.echo(f"secret: {settings.secret_source}", err=True)
 
-    async def preflight() -> None:
-        graph_store = open_graph_store(settings)
-        try:
-            await graph_store.ping()
-            await graph_store.apply_schema()
-            if demo:
-                summary = await load_into(graph_store, generate("demo", 7))
-                typer.echo(f"demo data: {summary}", err=True)
-        finally:
-            await graph_store.close()
+    async def prepare(stores: Stores) -> None:
+        if demo:
+            eco = generate("demo", 7)
+            summary = await load_into(stores.graph, stores.identity, eco, auth_config(settings))
+            typer.echo(f"demo data: {summary}", err=True)
+            typer.echo(f"demo login: {eco.demo_login_hint()}", err=True)
 
-    _run(preflight())
+    _with_stores(settings, prepare)
     typer.echo(f"tandem on http://{host}:{port}/graphql ({settings.store_backend})", err=True)
-    uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers
-    )
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 @app.command("export-schema")
@@ -146,5 +155,75 @@ def export_schema(
     typer.echo(f"wrote {output}")
 
 
-def main() -> None:  # pragma: no cover - entry point
-    app(sys.argv[1:])
+@org_app.command("create")
+def org_create(
+    name: Annotated[str, typer.Argument(help="The organization's name.")],
+    org_type: Annotated[
+        list[OrgType], typer.Option("--type", help="Repeat for several types.")
+    ] = [OrgType.VENDOR],  # noqa: B006  (typer reads the default, never mutates it)
+    region: Annotated[str, typer.Option(help="Region, e.g. NA, EMEA, APAC.")] = "NA",
+    discoverable: Annotated[bool, typer.Option(help="Visible to partner discovery.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """Create an organization and print its id."""
+    settings = _settings(store)
+
+    async def work(stores: Stores) -> str:
+        org = await admin.create_org(
+            stores.graph, name=name, types=set(org_type), region=region,
+            discoverable=discoverable, now=utcnow(),
+        )
+        return org.id
+
+    typer.echo(_with_stores(settings, work))
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address (the login).")],
+    org: Annotated[str, typer.Option("--org", help="Organization id.")],
+    role: Annotated[Role, typer.Option(help="Role in the organization.")] = Role.ADMIN,
+    display_name: Annotated[str, typer.Option(help="Name shown to others.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from standard input instead of a prompt.")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Add a user to an organization (creating the user when new)."""
+    settings = _settings(store)
+    password = (
+        typer.get_text_stream("stdin").readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    )
+
+    async def work(stores: Stores) -> str:
+        user, membership = await admin.add_user(
+            stores.graph, stores.identity, auth_config(settings),
+            email=email, password=password, display_name=display_name,
+            org_id=org, role=role, now=utcnow(),
+        )
+        return f"{user.email} is {membership.role.value} of {membership.org_id}"
+
+    typer.echo(_with_stores(settings, work))
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Option("--user", help="The user the token acts for.")],
+    org: Annotated[str, typer.Option("--org", help="Organization id.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    scope: Annotated[TokenScope, typer.Option(help="READ or READ_WRITE.")] = TokenScope.READ,
+    store: StoreOption = None,
+) -> None:
+    """Create an API token; prints the secret once."""
+    settings = _settings(store)
+
+    async def work(stores: Stores) -> str:
+        actor = await admin.acting_as(stores.identity, email=email, org_id=org)
+        secret, _ = await create_api_token(
+            stores.identity, actor, name=name, scope=scope, expires_at=None, now=utcnow()
+        )
+        return secret
+
+    typer.echo(_with_stores(settings, work))

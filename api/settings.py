@@ -33,6 +33,9 @@ class Mode(enum.StrEnum):
 class Settings:
     mode: Mode
     store_url: str
+    identity_url: str
+    bcrypt_cost: int
+    session_ttl_hours: float
     neo4j_user: str | None
     neo4j_password: str | None
     neo4j_database: str
@@ -60,10 +63,21 @@ def load_settings(
         raise ConfigurationError(
             "TANDEM_NEO4J_USER and TANDEM_NEO4J_PASSWORD must be set together"
         )
+    identity_url = env.get("TANDEM_IDENTITY_URL", "").strip() or (
+        store_url if backend_of(store_url) != "neo4j" else DEFAULT_STORE_URL
+    )
+    if backend_of(identity_url) == "neo4j":
+        raise ConfigurationError(
+            "TANDEM_IDENTITY_URL must be a SQL URL (sqlite+aiosqlite or postgresql+asyncpg): "
+            "identity lives in SQL in every deployment"
+        )
     secret, source = _secret(env, mode, create=create_dev_secret)
     return Settings(
         mode=mode,
         store_url=store_url,
+        identity_url=identity_url,
+        bcrypt_cost=_int_in(env, "TANDEM_BCRYPT_COST", 12, low=4, high=16),
+        session_ttl_hours=_positive_float(env, "TANDEM_SESSION_TTL_HOURS", 12.0),
         neo4j_user=neo4j_user,
         neo4j_password=neo4j_password,
         neo4j_database=env.get("TANDEM_NEO4J_DATABASE", "neo4j"),
@@ -132,6 +146,19 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ConfigurationError(f"{name}={raw!r} is not a boolean (true/false)")
+
+
+def _int_in(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}")
+    return value
 
 
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:

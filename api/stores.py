@@ -3,28 +3,63 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
 
 from api.settings import Settings
 from graph.errors import StoreUnavailable
 from graph.factory import open_store
+from graph.identity import IdentityStore
 from graph.port import GraphStore
+from graph.sql.identity import SqlIdentityStore
+from resolvers.auth.config import AuthConfig
 
 
-def open_graph_store(settings: Settings) -> GraphStore:
-    return open_store(
+@dataclass(slots=True)
+class Stores:
+    graph: GraphStore
+    identity: IdentityStore
+
+    async def apply_schema(self) -> None:
+        await self.graph.apply_schema()
+        await self.identity.apply_schema()
+
+    async def close(self) -> None:
+        await self.graph.close()
+        await self.identity.close()
+
+
+def open_stores(settings: Settings) -> Stores:
+    graph = open_store(
         settings.store_url,
         neo4j_user=settings.neo4j_user,
         neo4j_password=settings.neo4j_password,
         neo4j_database=settings.neo4j_database,
     )
+    return Stores(graph=graph, identity=SqlIdentityStore(settings.identity_url))
 
 
-async def probe(store: GraphStore, timeout_s: float) -> str | None:
-    """None when the store answers within the timeout, else a one-line reason."""
+def auth_config(settings: Settings) -> AuthConfig:
+    return AuthConfig(
+        bcrypt_cost=settings.bcrypt_cost,
+        session_ttl=timedelta(hours=settings.session_ttl_hours),
+    )
+
+
+async def probe(stores: Stores, timeout_s: float) -> dict[str, str]:
+    """Per store: "ok", or a one-line reason it is not answering."""
+    names = ("graph", "identity")
+    results = await asyncio.gather(
+        *(_probe_one(s, timeout_s) for s in (stores.graph, stores.identity))
+    )
+    return dict(zip(names, results, strict=True))
+
+
+async def _probe_one(store: GraphStore | IdentityStore, timeout_s: float) -> str:
     try:
         await asyncio.wait_for(store.ping(), timeout=timeout_s)
     except StoreUnavailable as error:
         return error.message
     except TimeoutError:
-        return f"{store.backend} did not answer within {timeout_s:g}s"
-    return None
+        return f"no answer within {timeout_s:g}s"
+    return "ok"

@@ -125,8 +125,11 @@ class IdentityStore(Protocol):
         """Set last_used_at (callers may rate-limit how often they do this)."""
         ...
 
-    async def revoke_token(self, org_id: str, token_id: str, at: datetime) -> Token | None:
-        """Revoke a live token of the org; None when there is no such token in the org."""
+    async def revoke_token(
+        self, org_id: str, token_id: str, at: datetime, *, owner_id: str | None
+    ) -> Token | None:
+        """Revoke a token of the org (only `owner_id`'s when given). Revoking twice keeps
+        the first time. None when there is no such token in the org (for that owner)."""
         ...
 
     async def list_tokens(

@@ -1,11 +1,15 @@
-"""GraphQL enums, mirrored one-to-one from the domain enums."""
+"""GraphQL enums, mirrored one-to-one from the domain enums.
+
+`strawberry.enum` registers the GraphQL definition on the domain class itself, so the
+domain enums can be used directly in type annotations once this module is imported.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
+from graph.identity import Role, TokenKind, TokenScope
 from graph.model import OrgType, PartnershipStatus, SharingLevel
 
-OrgTypeEnum = strawberry.enum(OrgType, name="OrgType")
-PartnershipStatusEnum = strawberry.enum(PartnershipStatus, name="PartnershipStatus")
-SharingLevelEnum = strawberry.enum(SharingLevel, name="SharingLevel")
+for _enum in (OrgType, PartnershipStatus, SharingLevel, Role, TokenKind, TokenScope):
+    strawberry.enum(_enum)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.relay import GlobalIDValueError
 
 from graph.errors import RateLimited, TandemError
 
@@ -32,7 +33,7 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
         if isinstance(original, RateLimited):
             extensions["retryAfter"] = round(original.retry_after, 1)
         return _with_extensions(error, original.message, extensions)
-    if isinstance(original, GraphQLError):
+    if isinstance(original, GraphQLError | GlobalIDValueError):
         # Coercion failures of variables and arguments (bad IDs, enum values).
         return _with_extensions(error, error.message, {"code": "BAD_USER_INPUT"})
     log.error("unexpected error in %s", error.path, exc_info=original)

@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from graph.model import Org, OrgType
+from resolvers.orgs import visible_orgs
 from schema.context import Info
 
 
@@ -37,5 +38,15 @@ class OrgNode(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Self | None]:
-        orgs = await info.context.loaders.org.load_many(list(node_ids))
-        return [cls.from_record(org) if org is not None else None for org in orgs]
+        context = info.context
+        orgs = await context.loaders.org.load_many(list(node_ids))
+        visible = await visible_orgs(context.store, context.actor, orgs)
+        return [cls.from_record(org) if org is not None else None for org in visible]
+
+
+async def load_org(info: Info, org_id: str | None) -> OrgNode | None:
+    """An org the viewer already has a reason to see (own, counterparty of a record)."""
+    if org_id is None:
+        return None
+    org = await info.context.loaders.org.load(org_id)
+    return OrgNode.from_record(org) if org is not None else None

@@ -4,24 +4,45 @@ from __future__ import annotations
 
 import strawberry
 from strawberry import relay
+from strawberry.tools import merge_types
 
+import schema.enums  # noqa: F401  (registers the domain enums with strawberry)
+from schema.audit import AuditQueries
+from schema.auth import AuthMutations, AuthQueries
+from schema.context import Info
 from schema.errors import ErrorCodes
 from schema.orgs import OrgNode
+from schema.partnerships import PartnershipMutations, PartnershipNode, PartnershipQueries
+from schema.sharing import SharingMutations, SharingQueries
 from schema.viewer import Viewer
 
 
 @strawberry.type
-class Query:
+class CoreQueries:
     node: relay.Node | None = relay.node()
     nodes: list[relay.Node | None] = relay.node()
 
-    @strawberry.field(description="Who is asking, and for which org.")
-    def viewer(self) -> Viewer:
-        return Viewer()
+    @strawberry.field(description="Who is asking; null when the request has no credentials.")
+    def viewer(self, info: Info) -> Viewer | None:
+        context = info.context
+        if context.auth_error is not None:
+            raise context.auth_error
+        return Viewer() if context.viewer_actor is not None else None
+
+
+Query = merge_types(
+    "Query", (CoreQueries, PartnershipQueries, SharingQueries, AuthQueries, AuditQueries)
+)
+Mutation = merge_types("Mutation", (AuthMutations, PartnershipMutations, SharingMutations))
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, types=[OrgNode], extensions=[ErrorCodes])
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[OrgNode, PartnershipNode],
+        extensions=[ErrorCodes],
+    )
 
 
 schema = build_schema()

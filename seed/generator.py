@@ -8,12 +8,14 @@ opportunities and touches to the same `Ecosystem`.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from faker import Faker
 from ulid import ULID
 
+from graph.identity import Role
 from graph.model import Org, OrgType, PartnershipStatus
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -61,12 +63,31 @@ class SeedPartnership:
     changed_at: datetime
 
 
+# Every seeded user has this password: the data is synthetic, and a demo must be
+# explorable by anyone who runs it.
+DEMO_PASSWORD = "tandem-demo-password"
+
+
+@dataclass(frozen=True, slots=True)
+class SeedUser:
+    id: str
+    email: str
+    display_name: str
+    org_id: str
+    role: Role
+
+
 @dataclass(slots=True)
 class Ecosystem:
     scale: str
     seed: int
     orgs: list[Org] = field(default_factory=list)
     partnerships: list[SeedPartnership] = field(default_factory=list)
+    users: list[SeedUser] = field(default_factory=list)
+
+    def demo_login_hint(self) -> str:
+        vendor = next(u for u in self.users if u.role is Role.ADMIN)
+        return f"{vendor.email} / {DEMO_PASSWORD} (every seeded user has this password)"
 
 
 def generate(scale: str, seed: int) -> Ecosystem:
@@ -83,6 +104,7 @@ def generate(scale: str, seed: int) -> Ecosystem:
         for _ in range(spec.partners)
     ]
     eco.orgs = vendors + partners
+    eco.users = [user for org in eco.orgs for user in _users(fake, rng, org)]
 
     taken: set[frozenset[str]] = set()
     for vendor in vendors:
@@ -129,6 +151,18 @@ def _org(
         discoverable=discoverable,
         created_at=created,
     )
+
+
+def _users(fake: Faker, rng: random.Random, org: Org) -> list[SeedUser]:
+    """An admin and a sales rep per org, with addresses derived from the org's name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", org.name.casefold()).strip("-") or "org"
+    domain = f"{slug}-{org.id[-6:].lower()}.example.com"
+    return [
+        SeedUser(_ulid(rng, org.created_at), f"admin@{domain}", fake.name(), org.id, Role.ADMIN),
+        SeedUser(
+            _ulid(rng, org.created_at), f"sales@{domain}", fake.name(), org.id, Role.SALES_REP
+        ),
+    ]
 
 
 def _partner_types(rng: random.Random) -> tuple[OrgType, ...]:

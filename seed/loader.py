@@ -1,13 +1,17 @@
-"""Load a generated ecosystem into any GraphStore, idempotently."""
+"""Load a generated ecosystem into the stores, idempotently."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from graph.errors import Conflict
+from graph.identity import IdentityStore, Membership, User
 from graph.model import Partnership, PartnershipStatus
 from graph.port import GraphStore
-from seed.generator import Ecosystem, SeedPartnership
+from resolvers.auth.config import AuthConfig
+from resolvers.auth.passwords import hash_password
+from seed.generator import DEMO_PASSWORD, Ecosystem, SeedPartnership
 
 _BATCH = 500
 
@@ -18,40 +22,80 @@ class LoadSummary:
     orgs_present: int
     partnerships_created: int
     partnerships_present: int
+    users_created: int
 
     def __str__(self) -> str:
         return (
             f"orgs: {self.orgs_created} created, {self.orgs_present} already present; "
             f"partnerships: {self.partnerships_created} created, "
-            f"{self.partnerships_present} already present"
+            f"{self.partnerships_present} already present; "
+            f"users: {self.users_created} created"
         )
 
 
-async def load_into(store: GraphStore, eco: Ecosystem) -> LoadSummary:
-    orgs_created = orgs_present = 0
+async def load_into(
+    graph: GraphStore, identity: IdentityStore, eco: Ecosystem, config: AuthConfig
+) -> LoadSummary:
+    orgs_created, orgs_present = await _load_orgs(graph, eco)
+    made, present = await _load_partnerships(graph, eco)
+    users = await _load_users(identity, eco, config)
+    return LoadSummary(orgs_created, orgs_present, made, present, users)
+
+
+async def _load_orgs(graph: GraphStore, eco: Ecosystem) -> tuple[int, int]:
+    created = present = 0
     for start in range(0, len(eco.orgs), _BATCH):
         batch = eco.orgs[start : start + _BATCH]
-        existing = await store.get_orgs([o.id for o in batch])
+        existing = await graph.get_orgs([o.id for o in batch])
         for org in batch:
             if org.id in existing:
-                orgs_present += 1
+                present += 1
             else:
-                await store.create_org(org)
-                orgs_created += 1
+                await graph.create_org(org)
+                created += 1
+    return created, present
 
+
+async def _load_partnerships(graph: GraphStore, eco: Ecosystem) -> tuple[int, int]:
     made = present = 0
     for seeded in eco.partnerships:
-        if await store.get_partnerships(seeded.inviter_id, [seeded.id]):
+        if await graph.get_partnerships(seeded.inviter_id, [seeded.id]):
             present += 1
             continue
         try:
-            await store.insert_partnership(_invitation(seeded))
+            await graph.insert_partnership(_invitation(seeded))
         except Conflict:
             present += 1  # a live partnership for the pair exists already
             continue
-        await _advance(store, seeded)
+        await _advance(graph, seeded)
         made += 1
-    return LoadSummary(orgs_created, orgs_present, made, present)
+    return made, present
+
+
+async def _load_users(identity: IdentityStore, eco: Ecosystem, config: AuthConfig) -> int:
+    # One bcrypt hash serves every seeded user: they share the demo password, and
+    # hashing thousands of them at cost 12 would take minutes.
+    shared_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD, cost=config.bcrypt_cost)
+    created = 0
+    orgs = {o.id: o for o in eco.orgs}
+    for seeded in eco.users:
+        org = orgs[seeded.org_id]
+        user = await identity.user_by_email(seeded.email)
+        if user is None:
+            user = await identity.create_user(
+                User(
+                    id=seeded.id,
+                    email=seeded.email,
+                    display_name=seeded.display_name,
+                    password_hash=shared_hash,
+                    created_at=org.created_at,
+                )
+            )
+            created += 1
+        await identity.put_membership(
+            Membership(user.id, seeded.org_id, seeded.role, org.created_at)
+        )
+    return created
 
 
 def _invitation(seeded: SeedPartnership) -> Partnership:
@@ -65,23 +109,23 @@ def _invitation(seeded: SeedPartnership) -> Partnership:
     )
 
 
-async def _advance(store: GraphStore, seeded: SeedPartnership) -> None:
+async def _advance(graph: GraphStore, seeded: SeedPartnership) -> None:
     """Replay the transitions that lead to the seeded status."""
     invited = [PartnershipStatus.INVITED]
     if seeded.status is PartnershipStatus.INVITED:
         return
     if seeded.status is PartnershipStatus.DECLINED:
-        await store.transition_partnership(
+        await graph.transition_partnership(
             seeded.invitee_id, seeded.id, expected=invited,
             new_status=PartnershipStatus.DECLINED, at=seeded.changed_at,
         )
         return
-    await store.transition_partnership(
+    await graph.transition_partnership(
         seeded.invitee_id, seeded.id, expected=invited,
         new_status=PartnershipStatus.ACTIVE, at=seeded.changed_at,
     )
     if seeded.status is PartnershipStatus.ENDED:
-        await store.transition_partnership(
+        await graph.transition_partnership(
             seeded.inviter_id, seeded.id, expected=[PartnershipStatus.ACTIVE],
             new_status=PartnershipStatus.ENDED, at=seeded.changed_at,
         )

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from graph.errors import BadInput, RateLimited, Unauthenticated
 from graph.identity import IdentityStore, Membership, Token, TokenKind, TokenScope, User
+from resolvers import audit
 from resolvers.actor import Actor
 from resolvers.auth.config import AuthConfig
 from resolvers.auth.passwords import dummy_hash, verify_password
@@ -83,6 +84,7 @@ async def login(
         scope=TokenScope.READ_WRITE,
         client_address=client_address,
     )
+    await audit.record(identity, actor, "login", now=now, target_type="User", target_id=user.id)
     return LoginResult(token=token, actor=actor, expires_at=expires_at)
 
 

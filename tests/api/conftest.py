@@ -1,32 +1,141 @@
-"""An app on a fresh embedded SQLite store, driven through Starlette's TestClient."""
+"""An app on a fresh embedded SQLite store, driven through Starlette's TestClient, and a
+small world of orgs, users and tokens to drive it with."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pytest
 from starlette.testclient import TestClient
+from strawberry.relay import to_base64
 
 from api.app import create_app
 from api.settings import Settings, load_settings
+from api.stores import Stores, auth_config, open_stores
+from graph.identity import Role
+from graph.model import OrgType
+from resolvers import admin
+from resolvers.clock import utcnow
 
+T = TypeVar("T")
 TEST_SECRET = "ab" * 32
+PASSWORD = "correct horse battery staple"
 
 
 def settings_for(store_url: str, **env: str) -> Settings:
-    return load_settings({"TANDEM_STORE_URL": store_url, "TANDEM_SECRET": TEST_SECRET, **env})
+    return load_settings(
+        {
+            "TANDEM_STORE_URL": store_url,
+            "TANDEM_SECRET": TEST_SECRET,
+            "TANDEM_BCRYPT_COST": "4",
+            **env,
+        }
+    )
 
 
-@pytest.fixture
-def client(sqlite_url: str) -> Iterator[TestClient]:
-    app = create_app(settings_for(sqlite_url))
-    with TestClient(app) as test_client:
-        yield test_client
+def with_stores(settings: Settings, work: Callable[[Stores], Awaitable[T]]) -> T:
+    """Run `work` against the app's stores from synchronous test code."""
+
+    async def run() -> T:
+        stores = open_stores(settings)
+        try:
+            await stores.apply_schema()
+            return await work(stores)
+        finally:
+            await stores.close()
+
+    return asyncio.run(run())
 
 
-def gql(client: TestClient, query: str, **variables: Any) -> dict[str, Any]:
-    response = client.post("/graphql", json={"query": query, "variables": variables})
+def gql(
+    client: TestClient, query: str, token: str | None = None, **variables: Any
+) -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def error_code(body: dict[str, Any]) -> str | None:
+    errors = body.get("errors") or []
+    return errors[0]["extensions"]["code"] if errors else None
+
+
+def gid(type_name: str, node_id: str) -> str:
+    return to_base64(type_name, node_id)
+
+
+LOGIN = """
+mutation($email: String!, $password: String!, $orgId: ID) {
+  login(input: {email: $email, password: $password, orgId: $orgId}) { token }
+}"""
+
+
+def login(client: TestClient, email: str, org_id: str | None = None) -> str:
+    body = gql(
+        client, LOGIN, email=email, password=PASSWORD, orgId=gid("Org", org_id) if org_id else None
+    )
+    assert "errors" not in body, body
+    token: str = body["data"]["login"]["token"]
+    return token
+
+
+@dataclass
+class World:
+    client: TestClient
+    settings: Settings
+    orgs: dict[str, str] = field(default_factory=dict)  # label -> org id
+    tokens: dict[str, str] = field(default_factory=dict)  # label -> bearer token
+
+    def run(self, work: Callable[[Stores], Awaitable[T]]) -> T:
+        return with_stores(self.settings, work)
+
+    def add_org(self, label: str, *types: OrgType, discoverable: bool = False) -> str:
+        async def work(stores: Stores) -> str:
+            org = await admin.create_org(
+                stores.graph, name=f"Org {label}", types=set(types) or {OrgType.VENDOR},
+                region="EMEA", discoverable=discoverable, now=utcnow(),
+            )
+            return org.id
+
+        self.orgs[label] = self.run(work)
+        return self.orgs[label]
+
+    def add_user(self, label: str, org: str, role: Role = Role.ADMIN) -> str:
+        email = f"{label}@example.com"
+
+        async def work(stores: Stores) -> None:
+            await admin.add_user(
+                stores.graph, stores.identity, auth_config(self.settings),
+                email=email, password=PASSWORD, display_name=label,
+                org_id=self.orgs[org], role=role, now=utcnow(),
+            )
+
+        self.run(work)
+        self.tokens[label] = login(self.client, email, self.orgs[org])
+        return self.tokens[label]
+
+    def gql(self, who: str | None, query: str, **variables: Any) -> dict[str, Any]:
+        return gql(self.client, query, self.tokens.get(who) if who else None, **variables)
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return settings_for(sqlite_url)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def world(client: TestClient, settings: Settings) -> World:
+    return World(client=client, settings=settings)

@@ -1,0 +1,67 @@
+"""The org's audit log, for its ADMINs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from graph.identity import AuditEntry
+from resolvers import audit
+from schema.context import Info
+from schema.ids import encode
+from schema.pagination import edges_of, window
+
+CURSOR_KIND = "audit"
+
+
+@strawberry.type(name="AuditEntry", description="One recorded action. Append-only.")
+class AuditEntryType:
+    id: relay.GlobalID
+    at: datetime
+    action: str
+    actor_user_id: relay.GlobalID | None
+    actor_token_id: relay.GlobalID | None
+    target_type: str | None
+    target_id: relay.GlobalID | None
+    client_address: str | None
+    details: JSON
+
+    @classmethod
+    def from_record(cls, entry: AuditEntry) -> AuditEntryType:
+        return cls(
+            id=encode("AuditEntry", entry.id),
+            at=entry.at,
+            action=entry.action,
+            actor_user_id=encode("User", entry.actor_user_id) if entry.actor_user_id else None,
+            actor_token_id=(
+                encode("ApiToken", entry.actor_token_id) if entry.actor_token_id else None
+            ),
+            target_type=entry.target_type,
+            target_id=(
+                encode(entry.target_type, entry.target_id)
+                if entry.target_type and entry.target_id
+                else None
+            ),
+            client_address=entry.client_address,
+            details=dict(entry.details),
+        )
+
+
+@strawberry.type(name="AuditEntryConnection")
+class AuditEntryConnection(relay.Connection[AuditEntryType]):  # type: ignore[type-var]
+    pass
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(description="The acting org's audit log, newest first (ADMIN only).")
+    async def audit_log(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> AuditEntryConnection:
+        size, key = window(CURSOR_KIND, first, after)
+        page = await audit.read_log(info.context.identity, info.context.actor, first=size, after=key)
+        edges, page_info = edges_of(CURSOR_KIND, page, AuditEntryType.from_record)
+        return AuditEntryConnection(edges=edges, page_info=page_info)

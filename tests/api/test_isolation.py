@@ -1,0 +1,262 @@
+"""The tenant-isolation matrix, from the attacker's side.
+
+Orgs: A (vendor) partners with B; B also partners with D; C partners with no one.
+Every query and mutation that takes an object is tried by each actor against objects
+it must not reach, by global ID, with every kind of bad credential. Adding a case is
+one line in CASES; later capabilities add their operations to OPERATIONS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from strawberry.relay import from_base64
+
+from api.app import create_app
+from api.stores import Stores
+from graph.identity import Role, Token, TokenKind, TokenScope
+from graph.model import OrgType
+from resolvers.auth.tokens import new_token, token_hash
+from resolvers.clock import utcnow
+from resolvers.ids import new_id
+from tests.api.conftest import World, gid, settings_for
+
+OPERATIONS: dict[str, str] = {
+    "node": "query($id: ID!) { node(id: $id) { id } }",
+    "nodes": "query($id: ID!) { nodes(ids: [$id]) { id } }",
+    "sharing": "query($id: ID!) { sharing(partnerId: $id) { outgoing { level } } }",
+    "setSharingRule": """mutation($id: ID!) { setSharingRule(input: {partnerId: $id,
+        population: "CUSTOMER", level: DETAILS}) { sharingRule { level } errors { code } } }""",
+    "respond": """mutation($id: ID!) { respondToPartnership(input: {partnershipId: $id,
+        accept: true}) { partnership { status } errors { code } } }""",
+    "end": """mutation($id: ID!) { endPartnership(input: {partnershipId: $id}) {
+        partnership { status } errors { code } } }""",
+    "revokeToken": """mutation($id: ID!) { revokeApiToken(input: {id: $id}) {
+        apiToken { id } errors { code } } }""",
+    "invite": """mutation($id: ID!) { invitePartner(input: {orgId: $id}) {
+        partnership { id } errors { code } } }""",
+}
+# Operations that take no object: tried by bad credentials only.
+LISTS: dict[str, str] = {
+    "viewer": "{ viewer { role } }",
+    "partnerships": "{ partnerships { edges { node { id } } } }",
+    "apiTokens": "{ apiTokens { edges { node { id } } } }",
+    "auditLog": "{ auditLog { edges { node { id } } } }",
+}
+
+NULL, VISIBLE = "null", "visible"
+
+# (actor, operation, target, expected): expected is an error code, NULL or VISIBLE.
+CASES: list[tuple[str, str, str, str]] = [
+    ("c", "node", "P_AB", NULL),
+    ("c", "node", "A", NULL),
+    ("c", "node", "B", NULL),
+    ("c", "nodes", "P_AB", NULL),
+    ("c", "nodes", "A", NULL),
+    ("a", "node", "P_BD", NULL),
+    ("a", "node", "D", NULL),
+    ("a", "nodes", "P_BD", NULL),
+    ("a", "node", "B", VISIBLE),  # control: a partner is visible
+    ("a", "node", "P_AB", VISIBLE),  # control: its own partnership
+    ("c", "node", "OPEN", VISIBLE),  # control: a discoverable org
+    ("c", "sharing", "A", "NOT_FOUND"),
+    ("c", "sharing", "OPEN", "NOT_FOUND"),
+    ("a", "sharing", "D", "NOT_FOUND"),
+    ("c", "setSharingRule", "A", "NOT_FOUND"),
+    ("a", "setSharingRule", "D", "NOT_FOUND"),
+    ("c", "respond", "P_AB", "NOT_FOUND"),
+    ("a", "respond", "P_BD", "NOT_FOUND"),
+    ("c", "end", "P_AB", "NOT_FOUND"),
+    ("a", "end", "P_BD", "NOT_FOUND"),
+    ("c", "revokeToken", "A_TOKEN", "NOT_FOUND"),
+    ("b", "revokeToken", "A_TOKEN", "NOT_FOUND"),
+    ("a_rep", "revokeToken", "A_TOKEN", "NOT_FOUND"),  # another user's token, same org
+    ("a_ro", "setSharingRule", "B", "FORBIDDEN"),
+    ("a_ro", "end", "P_AB", "FORBIDDEN"),
+    ("a_ro", "invite", "C", "FORBIDDEN"),
+    ("a_rep", "setSharingRule", "B", "FORBIDDEN"),
+    ("a_read_token", "setSharingRule", "B", "FORBIDDEN"),
+    ("a_read_token", "end", "P_AB", "FORBIDDEN"),
+    ("a", "node", "BAD_ID", "BAD_USER_INPUT"),
+    ("a", "sharing", "P_AB", "BAD_USER_INPUT"),  # an ID of the wrong type
+]
+BAD_CREDENTIALS = ("anonymous", "expired", "revoked", "garbage", "other_scheme")
+CASES += [
+    (who, op, "A", "UNAUTHENTICATED")
+    for who in BAD_CREDENTIALS
+    for op in OPERATIONS
+]
+
+# Pairs that must be indistinguishable: (target that exists but is not yours, missing).
+ORACLE_PAIRS = [
+    ("c", "sharing", "A", "MISSING_ORG"),
+    ("c", "setSharingRule", "A", "MISSING_ORG"),
+    ("c", "respond", "P_AB", "MISSING_PARTNERSHIP"),
+    ("c", "end", "P_AB", "MISSING_PARTNERSHIP"),
+    ("c", "node", "P_AB", "MISSING_PARTNERSHIP"),
+    ("c", "node", "A", "MISSING_ORG"),
+    ("c", "revokeToken", "A_TOKEN", "MISSING_TOKEN"),
+]
+
+
+@dataclass
+class Matrix:
+    world: World
+    targets: dict[str, str]  # label -> global id
+
+    def run(self, actor: str, query: str, target: str | None = None) -> dict[str, Any]:
+        headers = {}
+        if actor == "other_scheme":
+            headers["authorization"] = "Basic YWxhZGRpbjpvcGVuc2VzYW1l"
+        elif actor != "anonymous":
+            headers["authorization"] = f"Bearer {self.world.tokens[actor]}"
+        variables = {"id": self.targets[target]} if target else {}
+        response = self.world.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+        assert response.status_code == 200
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def outcome(body: dict[str, Any]) -> str:
+    if body.get("errors"):
+        return str(body["errors"][0]["extensions"]["code"])
+    (value,) = body["data"].values()
+    if isinstance(value, list):
+        value = value[0]
+    if value is None:
+        return NULL
+    if isinstance(value, dict) and value.get("errors"):
+        return str(value["errors"][0]["code"])
+    return VISIBLE
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+    path: Path = tmp_path_factory.mktemp("isolation") / "tandem.sqlite3"
+    settings = settings_for(f"sqlite+aiosqlite:///{path}")
+    with TestClient(create_app(settings)) as client:
+        world = World(client=client, settings=settings)
+        yield build(world)
+
+
+def build(world: World) -> Matrix:
+    a, b, c, d = (world.add_org(x) for x in ("a", "b", "c", "d"))
+    open_org = world.add_org("open", OrgType.SI, discoverable=True)
+    for label, org, role in (
+        ("a", "a", Role.ADMIN), ("a_ro", "a", Role.READ_ONLY), ("a_rep", "a", Role.SALES_REP),
+        ("b", "b", Role.ADMIN), ("c", "c", Role.ADMIN), ("d", "d", Role.ADMIN),
+    ):
+        world.add_user(label, org, role)
+    p_ab = _partner(world, "a", b, "b")
+    p_bd = _partner(world, "b", d, "d")
+    world.gql("a", OPERATIONS["setSharingRule"], id=gid("Org", b))
+    a_token = world.gql("a", """mutation { createApiToken(input: {name: "ci", scope: READ})
+        { token apiToken { id } } }""")["data"]["createApiToken"]
+    world.tokens["a_read_token"] = a_token["token"]
+    world.tokens["garbage"] = "tdm_a_" + "x" * 43
+    world.tokens["expired"], world.tokens["revoked"] = world.run(_dead_tokens(world, a))
+    return Matrix(
+        world,
+        {
+            "A": gid("Org", a), "B": gid("Org", b), "C": gid("Org", c), "D": gid("Org", d),
+            "OPEN": gid("Org", open_org),
+            "P_AB": gid("Partnership", p_ab), "P_BD": gid("Partnership", p_bd),
+            "A_TOKEN": a_token["apiToken"]["id"],
+            "MISSING_ORG": gid("Org", new_id()),
+            "MISSING_PARTNERSHIP": gid("Partnership", new_id()),
+            "MISSING_TOKEN": gid("ApiToken", new_id()),
+            "BAD_ID": "definitely-not-a-global-id",
+        },
+    )
+
+
+def _partner(world: World, inviter: str, invitee_org: str, invitee: str) -> str:
+    invited = world.gql(inviter, OPERATIONS["invite"], id=gid("Org", invitee_org))
+    pid: str = invited["data"]["invitePartner"]["partnership"]["id"]
+    accepted = world.gql(invitee, OPERATIONS["respond"], id=pid)
+    assert accepted["data"]["respondToPartnership"]["partnership"]["status"] == "ACTIVE"
+    return from_base64(pid)[1]
+
+
+def _dead_tokens(world: World, org_id: str) -> Any:
+    """An expired and a revoked API token of a's admin, made directly in the store."""
+
+    async def work(stores: Stores) -> tuple[str, str]:
+        user = await stores.identity.user_by_email("a@example.com")
+        assert user is not None
+        now = utcnow()
+        secrets = []
+        for expires, revoked in ((now - timedelta(seconds=1), None), (None, now)):
+            secret = new_token(TokenKind.API)
+            await stores.identity.create_token(
+                Token(
+                    id=new_id(), kind=TokenKind.API, secret_hash=token_hash(secret),
+                    user_id=user.id, org_id=org_id, scope=TokenScope.READ_WRITE, name="dead",
+                    created_at=now - timedelta(days=1), expires_at=expires, revoked_at=revoked,
+                )
+            )
+            secrets.append(secret)
+        return secrets[0], secrets[1]
+
+    return work
+
+
+@pytest.mark.parametrize(("actor", "operation", "target", "expected"), CASES)
+def test_isolation_case(
+    matrix: Matrix, actor: str, operation: str, target: str, expected: str
+) -> None:
+    body = matrix.run(actor, OPERATIONS[operation], target)
+    assert outcome(body) == expected, body
+    if expected not in (VISIBLE,):
+        assert "Org a" not in str(body.get("data")), "no name of another org may leak"
+
+
+@pytest.mark.parametrize("operation", list(LISTS))
+@pytest.mark.parametrize("actor", [c for c in BAD_CREDENTIALS if c != "anonymous"])
+def test_bad_credentials_fail_every_list(matrix: Matrix, actor: str, operation: str) -> None:
+    assert outcome(matrix.run(actor, LISTS[operation])) == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("operation", [op for op in LISTS if op != "viewer"])
+def test_anonymous_lists_are_unauthenticated(matrix: Matrix, operation: str) -> None:
+    assert outcome(matrix.run("anonymous", LISTS[operation])) == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(("actor", "operation", "theirs", "missing"), ORACLE_PAIRS)
+def test_no_existence_oracle(
+    matrix: Matrix, actor: str, operation: str, theirs: str, missing: str
+) -> None:
+    def shape(body: dict[str, Any]) -> Any:
+        errors = [
+            {"message": e["message"], "extensions": e["extensions"]}
+            for e in body.get("errors") or []
+        ]
+        return errors, body.get("data")
+
+    assert shape(matrix.run(actor, OPERATIONS[operation], theirs)) == shape(
+        matrix.run(actor, OPERATIONS[operation], missing)
+    )
+
+
+def test_lists_never_hold_another_orgs_objects(matrix: Matrix) -> None:
+    seen = matrix.run("c", LISTS["partnerships"])["data"]["partnerships"]["edges"]
+    assert seen == []
+    a_seen = {
+        e["node"]["id"]
+        for e in matrix.run("a", LISTS["partnerships"])["data"]["partnerships"]["edges"]
+    }
+    assert a_seen == {matrix.targets["P_AB"]}
+    c_tokens = matrix.run("c", LISTS["apiTokens"])["data"]["apiTokens"]["edges"]
+    assert c_tokens == []
+    b_audit = matrix.run("b", LISTS["auditLog"])["data"]["auditLog"]["edges"]
+    a_audit = matrix.run("a", LISTS["auditLog"])["data"]["auditLog"]["edges"]
+    assert b_audit and a_audit
+    assert not {e["node"]["id"] for e in b_audit} & {e["node"]["id"] for e in a_audit}
