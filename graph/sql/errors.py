@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc
 
-from graph.errors import Conflict, StoreUnavailable
+from graph.errors import Conflict, NotFound, StoreUnavailable
 
 # SQLSTATE classes that mean "the server is not there for us right now": connection
 # exceptions, operator intervention (shutdown, starting up), insufficient resources.
@@ -35,7 +35,7 @@ def translated(
         yield
     except exc.IntegrityError as error:
         if _is_foreign_key_violation(error):
-            raise Conflict("the write refers to an org that does not exist") from error
+            raise NotFound("the write refers to an org that does not exist") from error
         raise Conflict(conflict) from error
     except exc.DBAPIError as error:
         if (

@@ -78,3 +78,4 @@ async def test_apply_schema_is_idempotent(store: GraphStore) -> None:
     org = make_org()
     await store.create_org(org)
     assert org.id in await store.get_orgs([org.id])
+

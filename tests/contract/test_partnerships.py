@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from graph.errors import Conflict
+from graph.errors import Conflict, NotFound
 from graph.model import Org, PartnershipStatus
 from graph.port import GraphStore
 from tests.factories import at, make_org, make_partnership
@@ -178,3 +178,11 @@ async def test_counterparties_are_orgs_with_any_partnership_history(store: Graph
     assert await store.counterparties(d.id, [a.id, b.id, c.id]) == set()
     assert await store.counterparties(b.id, [a.id, c.id]) == {a.id}
     assert await store.counterparties(a.id, []) == set()
+
+
+async def test_partnership_with_a_missing_org_is_not_found(store: GraphStore) -> None:
+    a, _, _ = await three_orgs(store)
+    ghost = make_org("Ghost")  # never stored
+    with pytest.raises(NotFound):
+        await store.insert_partnership(make_partnership(a, ghost))
+    assert (await store.list_partnerships(a.id, first=10)).items == []
