@@ -1,4 +1,5 @@
-"""Shared fixtures: one `store` fixture, parametrized over every selected backend."""
+"""Shared fixtures: one `store` fixture, parametrized over every selected backend, and
+one `identity` fixture, parametrized over the selected SQL backends."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from graph.factory import open_store
 from graph.port import ResettableStore
+from graph.sql.identity import SqlIdentityStore
 from tests.backends import backend_url, selected_backends
 
 
@@ -49,3 +51,32 @@ async def store(session_store: ResettableStore) -> ResettableStore:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'tandem.sqlite3'}"
+
+
+SQL_BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session", params=[b for b in selected_backends() if b in SQL_BACKENDS])
+def identity_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database of the identity store: the graph store's PostgreSQL database (shared,
+    as in deployments without Neo4j), or a SQLite file of its own."""
+    backend: str = request.param
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('identity') / 'identity.sqlite3'}"
+    return backend_url(backend)
+
+
+@pytest.fixture(scope="session")
+async def session_identity(identity_url: str) -> AsyncIterator[SqlIdentityStore]:
+    """One open identity store per SQL backend for the whole run; `identity` empties it."""
+    identity = SqlIdentityStore(identity_url, allow_reset=True)
+    await identity.apply_schema()
+    yield identity
+    await identity.close()
+
+
+@pytest.fixture
+async def identity(session_identity: SqlIdentityStore) -> SqlIdentityStore:
+    """An empty identity store of the current SQL backend."""
+    await session_identity.reset()
+    return session_identity

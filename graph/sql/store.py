@@ -29,7 +29,14 @@ from graph.model import (
 from graph.sql.engine import create_engine, writer
 from graph.sql.errors import translated
 from graph.sql.migrate import upgrade_to_head
-from graph.sql.tables import LIVE_STATUSES, OrgRow, PartnershipRow, SharingRuleRow, metadata
+from graph.sql.tables import (
+    GRAPH_TABLES,
+    LIVE_STATUSES,
+    OrgRow,
+    PartnershipRow,
+    SharingRuleRow,
+    metadata,
+)
 
 T = TypeVar("T")
 
@@ -72,7 +79,8 @@ class SqlStore:
             raise Forbidden("reset() deletes everything; open the store with allow_reset=True")
         async with self._unit(write=True) as session:
             for table in reversed(metadata.sorted_tables):
-                await session.execute(delete(table))
+                if table.name in GRAPH_TABLES:  # identity data may share the database
+                    await session.execute(delete(table))
 
     # orgs
 

@@ -1,11 +1,16 @@
-"""The tables. Schema changes go through a migration in migrations/versions."""
+"""The tables. Schema changes go through a migration in migrations/versions.
+
+One metadata and one migration history for both stores: the graph tables (SqlStore) and
+the identity tables (SqlIdentityStore) may live in the same database. Each store's reset()
+empties only its own tables (GRAPH_TABLES, IDENTITY_TABLES).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, MetaData, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, LargeBinary, MetaData, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from graph.sql.coltypes import UTCDateTime, key_type
@@ -82,4 +87,78 @@ class SharingRuleRow(Base):
     __table_args__ = (Index("ix_sharing_rules_to_org", "to_org"),)
 
 
+# identity: users, memberships, credentials, login throttling, the audit log
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    email: Mapped[str] = mapped_column(key_type(), unique=True)  # casefolded by the caller
+    display_name: Mapped[str]
+    password_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class MembershipRow(Base):
+    """`org_id` is no foreign key: the orgs may live in another store (Neo4j)."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[str] = mapped_column(key_type(), ForeignKey("users.id"), primary_key=True)
+    org_id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    role: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class TokenRow(Base):
+    __tablename__ = "tokens"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    kind: Mapped[str]
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    user_id: Mapped[str] = mapped_column(key_type(), ForeignKey("users.id"))
+    org_id: Mapped[str] = mapped_column(key_type())
+    scope: Mapped[str]
+    name: Mapped[str]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_tokens_org_id_user_id_kind_id", "org_id", "user_id", "kind", "id"),)
+
+
+class ThrottleRow(Base):
+    __tablename__ = "throttle"
+
+    key: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    failures: Mapped[int]
+    window_start: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    """Append-only: no code updates or deletes rows (on PostgreSQL a trigger refuses)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)  # a ULID: sorts by time
+    at: Mapped[datetime]
+    org_id: Mapped[str] = mapped_column(key_type())
+    action: Mapped[str]
+    actor_user_id: Mapped[str | None] = mapped_column(key_type())
+    actor_token_id: Mapped[str | None] = mapped_column(key_type())
+    target_type: Mapped[str | None]
+    target_id: Mapped[str | None] = mapped_column(key_type())
+    client_address: Mapped[str | None]
+    details: Mapped[dict[str, str]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_audit_log_org_id_id", "org_id", "id"),)
+
+
 metadata = Base.metadata
+
+GRAPH_TABLES = frozenset({"orgs", "partnerships", "sharing_rules"})
+IDENTITY_TABLES = frozenset({"users", "memberships", "tokens", "throttle", "audit_log"})
