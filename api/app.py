@@ -20,7 +20,7 @@ from resolvers.auth.bearer import authenticate, bearer_token
 from resolvers.auth.config import AuthConfig
 from resolvers.clock import utcnow
 from schema.context import Context
-from schema.root import schema
+from schema.root import graphql_schema
 
 
 class State(TypedDict):
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await stores.close()
 
-    graphql = TandemGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = TandemGraphQL(graphql_schema, graphql_ide="graphiql" if settings.graphiql else None)
     return Starlette(
         routes=[
             Route("/healthz", healthz),

@@ -19,7 +19,7 @@ from graph.model import OrgType
 from resolvers import admin
 from resolvers.auth.api_tokens import create_api_token
 from resolvers.clock import utcnow
-from schema.root import schema
+from schema.root import graphql_schema
 from seed.generator import SCALES, generate
 from seed.loader import load_into
 
@@ -144,7 +144,7 @@ def export_schema(
     ] = False,
 ) -> None:
     """Write the GraphQL SDL (schema.graphql)."""
-    sdl = schema.as_str() + "\n"
+    sdl = graphql_schema.as_str() + "\n"
     if check:
         current = output.read_text() if output.exists() else ""
         if current != sdl:
@@ -159,19 +159,25 @@ def export_schema(
 def org_create(
     name: Annotated[str, typer.Argument(help="The organization's name.")],
     org_type: Annotated[
-        list[OrgType], typer.Option("--type", help="Repeat for several types.")
-    ] = [OrgType.VENDOR],  # noqa: B006  (typer reads the default, never mutates it)
+        list[OrgType] | None,
+        typer.Option("--type", help="Repeat for several types. [default: VENDOR]"),
+    ] = None,
     region: Annotated[str, typer.Option(help="Region, e.g. NA, EMEA, APAC.")] = "NA",
     discoverable: Annotated[bool, typer.Option(help="Visible to partner discovery.")] = False,
     store: StoreOption = None,
 ) -> None:
     """Create an organization and print its id."""
+    types = set(org_type or [OrgType.VENDOR])
     settings = _settings(store)
 
     async def work(stores: Stores) -> str:
         org = await admin.create_org(
-            stores.graph, name=name, types=set(org_type), region=region,
-            discoverable=discoverable, now=utcnow(),
+            stores.graph,
+            name=name,
+            types=types,
+            region=region,
+            discoverable=discoverable,
+            now=utcnow(),
         )
         return org.id
 
@@ -199,9 +205,15 @@ def user_add(
 
     async def work(stores: Stores) -> str:
         user, membership = await admin.add_user(
-            stores.graph, stores.identity, auth_config(settings),
-            email=email, password=password, display_name=display_name,
-            org_id=org, role=role, now=utcnow(),
+            stores.graph,
+            stores.identity,
+            auth_config(settings),
+            email=email,
+            password=password,
+            display_name=display_name,
+            org_id=org,
+            role=role,
+            now=utcnow(),
         )
         return f"{user.email} is {membership.role.value} of {membership.org_id}"
 

@@ -60,9 +60,7 @@ def load_settings(
     neo4j_user = env.get("TANDEM_NEO4J_USER") or None
     neo4j_password = env.get("TANDEM_NEO4J_PASSWORD") or None
     if (neo4j_user is None) != (neo4j_password is None):
-        raise ConfigurationError(
-            "TANDEM_NEO4J_USER and TANDEM_NEO4J_PASSWORD must be set together"
-        )
+        raise ConfigurationError("TANDEM_NEO4J_USER and TANDEM_NEO4J_PASSWORD must be set together")
     identity_url = env.get("TANDEM_IDENTITY_URL", "").strip() or (
         store_url if backend_of(store_url) != "neo4j" else DEFAULT_STORE_URL
     )

@@ -1,14 +1,14 @@
 """Domain errors, one small tree. The API maps each code to a GraphQL error once.
 
-    TandemError                  every error this code base raises on purpose
-     +-- StoreUnavailable        a store cannot be reached (UNAVAILABLE)
-     +-- ConfigurationError      settings are invalid at start (never reaches a client)
-     +-- NotFound                no such object, or not visible to the viewer (NOT_FOUND)
-     +-- Forbidden               the viewer may not do this (FORBIDDEN)
-     +-- Unauthenticated         no valid credentials (UNAUTHENTICATED)
-     +-- BadInput                malformed input (BAD_USER_INPUT)
-     +-- Conflict                the write clashes with existing state (CONFLICT)
-     +-- RateLimited             too many attempts; carries retry_after (RATE_LIMITED)
+TandemError                  every error this code base raises on purpose
+ +-- StoreUnavailable        a store cannot be reached (UNAVAILABLE)
+ +-- ConfigurationError      settings are invalid at start (never reaches a client)
+ +-- NotFound                no such object, or not visible to the viewer (NOT_FOUND)
+ +-- Forbidden               the viewer may not do this (FORBIDDEN)
+ +-- Unauthenticated         no valid credentials (UNAUTHENTICATED)
+ +-- BadInput                malformed input (BAD_USER_INPUT)
+ +-- Conflict                the write clashes with existing state (CONFLICT)
+ +-- RateLimited             too many attempts; carries retry_after (RATE_LIMITED)
 """
 
 from __future__ import annotations

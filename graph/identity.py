@@ -144,9 +144,7 @@ class IdentityStore(Protocol):
 
     async def append_audit(self, entry: AuditEntry) -> None: ...
 
-    async def audit_log(
-        self, org_id: str, *, first: int, after: str | None
-    ) -> Page[AuditEntry]:
+    async def audit_log(self, org_id: str, *, first: int, after: str | None) -> Page[AuditEntry]:
         """The org's entries, newest first."""
         ...
 

@@ -54,9 +54,7 @@ class GraphStore(Protocol):
         (INVITED or ACTIVE, in either direction), also under concurrent inserts."""
         ...
 
-    async def get_partnerships(
-        self, acting_org: str, ids: Sequence[str]
-    ) -> dict[str, Partnership]:
+    async def get_partnerships(self, acting_org: str, ids: Sequence[str]) -> dict[str, Partnership]:
         """The partnerships among `ids` that `acting_org` is party to."""
         ...
 
@@ -79,7 +77,9 @@ class GraphStore(Protocol):
         at: datetime,
     ) -> Partnership | None:
         """Compare-and-set the status. Returns the updated partnership, or None when the
-        partnership is not the acting org's or its status is not in `expected`."""
+        partnership is not the acting org's or its status is not in `expected`.
+        Moving to a non-live status (ENDED, DECLINED) deletes the sharing rules between
+        the pair, both directions, in the same transaction."""
         ...
 
     async def list_partnerships(

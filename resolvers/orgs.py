@@ -15,11 +15,11 @@ async def visible_orgs(
     """`orgs` with every org the actor may not see replaced by None, so a hidden org
     and a missing one look the same."""
     actor.require(Permission.READ)
-    candidates = [o.id for o in orgs if o is not None and o.id != actor.org_id and not o.discoverable]
+    candidates = [
+        o.id for o in orgs if o is not None and o.id != actor.org_id and not o.discoverable
+    ]
     related = await graph.counterparties(actor.org_id, candidates) if candidates else set()
     return [
-        o
-        if o is not None and (o.id == actor.org_id or o.discoverable or o.id in related)
-        else None
+        o if o is not None and (o.id == actor.org_id or o.discoverable or o.id in related) else None
         for o in orgs
     ]

@@ -39,8 +39,13 @@ async def invite(
         state = live.status.value.lower() if live else "live"
         raise Conflict(f"a {state} partnership with this organization exists") from None
     await audit.record(
-        identity, actor, "partnership.invite", now=now,
-        target_type="Partnership", target_id=created.id, invitee=org_id,
+        identity,
+        actor,
+        "partnership.invite",
+        now=now,
+        target_type="Partnership",
+        target_id=created.id,
+        invitee=org_id,
     )
     return created
 
@@ -69,14 +74,22 @@ async def respond(
     if updated is None:
         raise Conflict(f"the partnership is {current.status.value}, not INVITED")
     await audit.record(
-        identity, actor, "partnership.accept" if accept else "partnership.decline", now=now,
-        target_type="Partnership", target_id=partnership_id,
+        identity,
+        actor,
+        "partnership.accept" if accept else "partnership.decline",
+        now=now,
+        target_type="Partnership",
+        target_id=partnership_id,
     )
     return updated
 
 
 async def end(
-    graph: GraphStore, identity: IdentityStore, actor: Actor, *, partnership_id: str,
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    *,
+    partnership_id: str,
     now: datetime,
 ) -> Partnership:
     """Either side ends an active partnership, or withdraws/refuses a pending one."""
@@ -92,8 +105,12 @@ async def end(
     if updated is None:
         raise Conflict(f"the partnership is already {current.status.value}")
     await audit.record(
-        identity, actor, "partnership.end", now=now,
-        target_type="Partnership", target_id=partnership_id,
+        identity,
+        actor,
+        "partnership.end",
+        now=now,
+        target_type="Partnership",
+        target_id=partnership_id,
     )
     return updated
 

@@ -52,8 +52,14 @@ async def set_rule(
         SharingRule(actor.org_id, partner_id, population, level, fields, now)
     )
     await audit.record(
-        identity, actor, "sharing_rule.set", now=now, target_type="Org", target_id=partner_id,
-        population=population, level=level.value,
+        identity,
+        actor,
+        "sharing_rule.set",
+        now=now,
+        target_type="Org",
+        target_id=partner_id,
+        population=population,
+        level=level.value,
     )
     return rule
 

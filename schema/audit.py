@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry import relay
@@ -46,7 +47,7 @@ class AuditEntryType:
                 else None
             ),
             client_address=entry.client_address,
-            details=dict(entry.details),
+            details=cast(JSON, dict(entry.details)),
         )
 
 
@@ -62,6 +63,8 @@ class AuditQueries:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> AuditEntryConnection:
         size, key = window(CURSOR_KIND, first, after)
-        page = await audit.read_log(info.context.identity, info.context.actor, first=size, after=key)
+        page = await audit.read_log(
+            info.context.identity, info.context.actor, first=size, after=key
+        )
         edges, page_info = edges_of(CURSOR_KIND, page, AuditEntryType.from_record)
         return AuditEntryConnection(edges=edges, page_info=page_info)

@@ -109,9 +109,13 @@ class AuthMutations:
         context = info.context
         org_id = decode(input.org_id, "Org", field="orgId") if input.org_id else None
         result = await login_service(
-            context.identity, context.auth,
-            email=input.email, password=input.password, org_id=org_id,
-            client_address=context.client_address, now=context.now(),
+            context.identity,
+            context.auth,
+            email=input.email,
+            password=input.password,
+            org_id=org_id,
+            client_address=context.client_address,
+            now=context.now(),
         )
         context.viewer_actor = result.actor
         return LoginPayload(token=result.token, expires_at=result.expires_at, viewer=Viewer())
@@ -123,8 +127,11 @@ class AuthMutations:
         context = info.context
         created, errors = await attempt(
             api_tokens.create_api_token(
-                context.identity, context.actor,
-                name=input.name, scope=input.scope, expires_at=input.expires_at,
+                context.identity,
+                context.actor,
+                name=input.name,
+                scope=input.scope,
+                expires_at=input.expires_at,
                 now=context.now(),
             )
         )
@@ -139,11 +146,11 @@ class AuthMutations:
     async def revoke_api_token(
         self, info: Info, input: RevokeApiTokenInput
     ) -> RevokeApiTokenPayload:
-        context = info.context
+        context, actor = info.context, info.context.actor
         token_id = decode(input.id, "ApiToken", field="id")
         record, errors = await attempt(
             api_tokens.revoke_api_token(
-                context.identity, context.actor, token_id=token_id, now=context.now()
+                context.identity, actor, token_id=token_id, now=context.now()
             )
         )
         return RevokeApiTokenPayload(

@@ -34,9 +34,11 @@ def window(kind: str, first: int | None, after: str | None) -> tuple[int, str | 
 
 def edges_of(
     kind: str, page: Page[T], to_node: Callable[[T], N]
-) -> tuple[list[relay.Edge[N]], relay.PageInfo]:
-    edges = [
-        relay.Edge(node=to_node(item), cursor=relay.to_base64(kind, key))
+) -> tuple[list[relay.Edge[N]], relay.PageInfo]:  # type: ignore[type-var]
+    # Edge's type variable is bound to Node; plain records (tokens, audit entries) use the
+    # same edge shape, which GraphQL does not mind.
+    edges: list[relay.Edge[N]] = [  # type: ignore[type-var]
+        relay.Edge(node=to_node(item), cursor=relay.to_base64(kind, key))  # type: ignore[type-var]
         for item, key in zip(page.items, page.cursors, strict=True)
     ]
     info = relay.PageInfo(

@@ -74,9 +74,7 @@ class PartnershipNode(relay.Node):
         actor = info.context.actor
         ids = list(node_ids)
         found = await info.context.store.get_partnerships(actor.org_id, ids)
-        return [
-            cls.from_record(found[i], actor.org_id) if i in found else None for i in ids
-        ]
+        return [cls.from_record(found[i], actor.org_id) if i in found else None for i in ids]
 
 
 @strawberry.type(name="PartnershipConnection")
@@ -129,7 +127,9 @@ class PartnershipPayload:
 
 @strawberry.type
 class PartnershipMutations:
-    @strawberry.mutation(description="Invite an org to partner; it answers with respondToPartnership.")
+    @strawberry.mutation(
+        description="Invite an org to partner; it answers with respondToPartnership."
+    )
     async def invite_partner(self, info: Info, input: InvitePartnerInput) -> PartnershipPayload:
         context, actor = info.context, info.context.actor
         org_id = decode(input.org_id, "Org", field="orgId")
@@ -148,8 +148,12 @@ class PartnershipMutations:
         pid = decode(input.partnership_id, "Partnership", field="partnershipId")
         record, errors = await attempt(
             partnerships.respond(
-                context.store, context.identity, actor,
-                partnership_id=pid, accept=input.accept, now=context.now(),
+                context.store,
+                context.identity,
+                actor,
+                partnership_id=pid,
+                accept=input.accept,
+                now=context.now(),
             )
         )
         return _payload(record, errors, actor.org_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry import relay
 from strawberry.tools import merge_types
 
-import schema.enums  # noqa: F401  (registers the domain enums with strawberry)
+from schema import enums  # noqa: F401  (registers the domain enums with strawberry)
 from schema.audit import AuditQueries
 from schema.auth import AuthMutations, AuthQueries
 from schema.context import Info
@@ -36,8 +38,14 @@ Query = merge_types(
 Mutation = merge_types("Mutation", (AuthMutations, PartnershipMutations, SharingMutations))
 
 
+class TandemSchema(strawberry.Schema):
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        """Expected errors are part of the API, not incidents; unexpected ones are logged
+        with their traceback in schema/errors.py, so strawberry's own logging is off."""
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return TandemSchema(
         query=Query,
         mutation=Mutation,
         types=[OrgNode, PartnershipNode],
@@ -45,4 +53,4 @@ def build_schema() -> strawberry.Schema:
     )
 
 
-schema = build_schema()
+graphql_schema = build_schema()

@@ -104,9 +104,14 @@ class SharingMutations:
         partner = decode(input.partner_id, "Org", field="partnerId")
         rule, errors = await attempt(
             sharing.set_rule(
-                context.store, context.identity, actor,
-                partner_id=partner, population=input.population, level=input.level,
-                fields=tuple(input.fields), now=context.now(),
+                context.store,
+                context.identity,
+                actor,
+                partner_id=partner,
+                population=input.population,
+                level=input.level,
+                fields=tuple(input.fields),
+                now=context.now(),
             )
         )
         return SetSharingRulePayload(

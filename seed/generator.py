@@ -65,7 +65,7 @@ class SeedPartnership:
 
 # Every seeded user has this password: the data is synthetic, and a demo must be
 # explorable by anyone who runs it.
-DEMO_PASSWORD = "tandem-demo-password"
+DEMO_PASSWORD = "tandem-demo-password"  # noqa: S105  (documented demo credential)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,9 @@ def generate(scale: str, seed: int) -> Ecosystem:
     eco = Ecosystem(scale=scale, seed=seed)
     clock = _Clock(rng)
 
-    vendors = [_org(fake, rng, clock, (OrgType.VENDOR,), discoverable=True) for _ in range(spec.vendors)]
+    vendors = [
+        _org(fake, rng, clock, (OrgType.VENDOR,), discoverable=True) for _ in range(spec.vendors)
+    ]
     partners = [
         _org(fake, rng, clock, _partner_types(rng), discoverable=rng.random() < 0.6)
         for _ in range(spec.partners)
@@ -108,7 +110,10 @@ def generate(scale: str, seed: int) -> Ecosystem:
 
     taken: set[frozenset[str]] = set()
     for vendor in vendors:
-        count = min(len(partners), max(1, round(rng.gauss(spec.partners_per_vendor, spec.partners_per_vendor / 4))))
+        count = min(
+            len(partners),
+            max(1, round(rng.gauss(spec.partners_per_vendor, spec.partners_per_vendor / 4))),
+        )
         for partner in rng.sample(partners, count):
             _link(eco, rng, clock, taken, vendor, partner)
     for _ in range(spec.partner_links):

@@ -116,16 +116,25 @@ async def _advance(graph: GraphStore, seeded: SeedPartnership) -> None:
         return
     if seeded.status is PartnershipStatus.DECLINED:
         await graph.transition_partnership(
-            seeded.invitee_id, seeded.id, expected=invited,
-            new_status=PartnershipStatus.DECLINED, at=seeded.changed_at,
+            seeded.invitee_id,
+            seeded.id,
+            expected=invited,
+            new_status=PartnershipStatus.DECLINED,
+            at=seeded.changed_at,
         )
         return
     await graph.transition_partnership(
-        seeded.invitee_id, seeded.id, expected=invited,
-        new_status=PartnershipStatus.ACTIVE, at=seeded.changed_at,
+        seeded.invitee_id,
+        seeded.id,
+        expected=invited,
+        new_status=PartnershipStatus.ACTIVE,
+        at=seeded.changed_at,
     )
     if seeded.status is PartnershipStatus.ENDED:
         await graph.transition_partnership(
-            seeded.inviter_id, seeded.id, expected=[PartnershipStatus.ACTIVE],
-            new_status=PartnershipStatus.ENDED, at=seeded.changed_at,
+            seeded.inviter_id,
+            seeded.id,
+            expected=[PartnershipStatus.ACTIVE],
+            new_status=PartnershipStatus.ENDED,
+            at=seeded.changed_at,
         )

@@ -28,9 +28,7 @@ def selected_backends() -> tuple[str, ...]:
 def backend_url(backend: str) -> str:
     if backend == "sqlite":
         return ""  # each test gets a fresh file; see tests/conftest.py
-    variable = {"postgresql": "TANDEM_TEST_POSTGRES_URL", "neo4j": "TANDEM_TEST_NEO4J_URL"}[
-        backend
-    ]
+    variable = {"postgresql": "TANDEM_TEST_POSTGRES_URL", "neo4j": "TANDEM_TEST_NEO4J_URL"}[backend]
     url = os.environ.get(variable)
     if not url:
         raise RuntimeError(

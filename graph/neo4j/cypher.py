@@ -109,6 +109,13 @@ FOREACH (gone IN CASE WHEN p.status <> 'ACTIVE' AND edge IS NOT NULL
 FOREACH (_ IN CASE WHEN p.status = 'ACTIVE' THEN [1] ELSE [] END |
     MERGE (inviter)-[active:PARTNERS_WITH {partnership_id: p.id}]->(invitee)
     SET active.status = p.status, active.since = p.activated_at)
+WITH inviter, p, invitee
+OPTIONAL MATCH (r:SharingRule)
+WHERE p.live_key IS NULL
+  AND ((r.from_org = inviter.id AND r.to_org = invitee.id)
+       OR (r.from_org = invitee.id AND r.to_org = inviter.id))
+WITH p, collect(r) AS stale
+FOREACH (r IN stale | DELETE r)
 RETURN p {.*} AS row
 """
 

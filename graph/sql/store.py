@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -219,6 +219,23 @@ class SqlStore:
         conflict = "the two orgs already have a live partnership"
         async with self._unit(write=True, conflict=conflict) as session:
             row = (await session.scalars(statement)).one_or_none()
+            if row is not None and not new_status.is_live:
+                # A partnership that is over takes its sharing rules with it, so a
+                # later partnership between the same pair starts HIDDEN everywhere.
+                await session.execute(
+                    delete(SharingRuleRow).where(
+                        or_(
+                            and_(
+                                SharingRuleRow.from_org == row.inviter_id,
+                                SharingRuleRow.to_org == row.invitee_id,
+                            ),
+                            and_(
+                                SharingRuleRow.from_org == row.invitee_id,
+                                SharingRuleRow.to_org == row.inviter_id,
+                            ),
+                        )
+                    )
+                )
         return None if row is None else _partnership(row)
 
     async def list_partnerships(

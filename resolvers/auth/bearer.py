@@ -10,7 +10,7 @@ from resolvers.actor import Actor
 from resolvers.auth.config import AuthConfig
 from resolvers.auth.tokens import looks_like_token, token_hash
 
-INVALID_TOKEN = "invalid, expired or revoked token"
+INVALID_TOKEN = "invalid, expired or revoked token"  # noqa: S105  (a message)
 
 
 def bearer_token(authorization: str | None) -> str | None:

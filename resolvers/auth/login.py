@@ -88,9 +88,7 @@ async def login(
     return LoginResult(token=token, actor=actor, expires_at=expires_at)
 
 
-async def _membership(
-    identity: IdentityStore, user: User, org_id: str | None
-) -> Membership | None:
+async def _membership(identity: IdentityStore, user: User, org_id: str | None) -> Membership | None:
     """The org the user acts for: the one named, or the only one. Never guessed."""
     memberships = await identity.memberships(user.id)
     if org_id is not None:

@@ -55,9 +55,7 @@ def dummy_hash(cost: int) -> bytes:
 @cache
 def common_passwords() -> frozenset[str]:
     text = resources.files("resolvers.auth").joinpath("common_passwords.txt").read_text()
-    return frozenset(
-        line.strip().casefold() for line in text.splitlines() if line.strip()
-    )
+    return frozenset(line.strip().casefold() for line in text.splitlines() if line.strip())
 
 
 def _prehash(password: str) -> bytes:

@@ -99,8 +99,12 @@ class World:
     def add_org(self, label: str, *types: OrgType, discoverable: bool = False) -> str:
         async def work(stores: Stores) -> str:
             org = await admin.create_org(
-                stores.graph, name=f"Org {label}", types=set(types) or {OrgType.VENDOR},
-                region="EMEA", discoverable=discoverable, now=utcnow(),
+                stores.graph,
+                name=f"Org {label}",
+                types=set(types) or {OrgType.VENDOR},
+                region="EMEA",
+                discoverable=discoverable,
+                now=utcnow(),
             )
             return org.id
 
@@ -112,9 +116,15 @@ class World:
 
         async def work(stores: Stores) -> None:
             await admin.add_user(
-                stores.graph, stores.identity, auth_config(self.settings),
-                email=email, password=PASSWORD, display_name=label,
-                org_id=self.orgs[org], role=role, now=utcnow(),
+                stores.graph,
+                stores.identity,
+                auth_config(self.settings),
+                email=email,
+                password=PASSWORD,
+                display_name=label,
+                org_id=self.orgs[org],
+                role=role,
+                now=utcnow(),
             )
 
         self.run(work)

@@ -20,8 +20,8 @@ def test_get_requests_serve_queries(client: TestClient) -> None:
 def test_probes_report_ready_on_the_embedded_store(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "stores": {"sqlite": "ok"}}
+    assert ready.status_code == 200, ready.text
+    assert ready.json() == {"status": "ready", "stores": {"graph": "ok", "identity": "ok"}}
 
 
 def test_syntax_errors_carry_a_code(client: TestClient) -> None:

@@ -17,7 +17,8 @@ mutation($name: String!, $scope: TokenScope!, $expiresAt: DateTime) {
     token apiToken { id name scope lastUsedAt } errors { code field message }
   }
 }"""
-REVOKE = "mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { revokedAt } errors { code } } }"
+REVOKE = """mutation($id: ID!) {
+  revokeApiToken(input: {id: $id}) { apiToken { revokedAt } errors { code } } }"""
 TOKENS = "{ apiTokens { edges { node { id name } } } }"
 
 
@@ -99,7 +100,8 @@ def test_api_token_is_shown_once_works_and_records_use(world: World) -> None:
     assert secret.startswith("tdm_a_")
     assert payload["apiToken"]["lastUsedAt"] is None
     viewer = gql(world.client, VIEWER, secret)["data"]["viewer"]
-    assert viewer["scope"] == "READ" and viewer["tokenKind"] == "API"
+    assert viewer["scope"] == "READ"
+    assert viewer["tokenKind"] == "API"
     listed = gql(world.client, TOKENS, session)["data"]["apiTokens"]["edges"]
     assert [e["node"]["name"] for e in listed] == ["ci"]
     assert "token" not in str(listed).lower().replace("apitoken", "")
@@ -133,7 +135,8 @@ def test_token_expiry_in_the_past_is_rejected(world: World) -> None:
     past = (utcnow() - timedelta(minutes=1)).isoformat()
     body = gql(world.client, CREATE_TOKEN, session, name="x", scope="READ", expiresAt=past)
     errors = body["data"]["createApiToken"]["errors"]
-    assert errors[0]["code"] == "BAD_USER_INPUT" and errors[0]["field"] == "expiresAt"
+    assert errors[0]["code"] == "BAD_USER_INPUT"
+    assert errors[0]["field"] == "expiresAt"
 
 
 def test_non_bearer_authorization_is_rejected(client: TestClient) -> None:

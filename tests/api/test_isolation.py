@@ -87,11 +87,7 @@ CASES: list[tuple[str, str, str, str]] = [
     ("a", "sharing", "P_AB", "BAD_USER_INPUT"),  # an ID of the wrong type
 ]
 BAD_CREDENTIALS = ("anonymous", "expired", "revoked", "garbage", "other_scheme")
-CASES += [
-    (who, op, "A", "UNAUTHENTICATED")
-    for who in BAD_CREDENTIALS
-    for op in OPERATIONS
-]
+CASES += [(who, op, "A", "UNAUTHENTICATED") for who in BAD_CREDENTIALS for op in OPERATIONS]
 
 # Pairs that must be indistinguishable: (target that exists but is not yours, missing).
 ORACLE_PAIRS = [
@@ -151,24 +147,35 @@ def build(world: World) -> Matrix:
     a, b, c, d = (world.add_org(x) for x in ("a", "b", "c", "d"))
     open_org = world.add_org("open", OrgType.SI, discoverable=True)
     for label, org, role in (
-        ("a", "a", Role.ADMIN), ("a_ro", "a", Role.READ_ONLY), ("a_rep", "a", Role.SALES_REP),
-        ("b", "b", Role.ADMIN), ("c", "c", Role.ADMIN), ("d", "d", Role.ADMIN),
+        ("a", "a", Role.ADMIN),
+        ("a_ro", "a", Role.READ_ONLY),
+        ("a_rep", "a", Role.SALES_REP),
+        ("b", "b", Role.ADMIN),
+        ("c", "c", Role.ADMIN),
+        ("d", "d", Role.ADMIN),
     ):
         world.add_user(label, org, role)
     p_ab = _partner(world, "a", b, "b")
     p_bd = _partner(world, "b", d, "d")
     world.gql("a", OPERATIONS["setSharingRule"], id=gid("Org", b))
-    a_token = world.gql("a", """mutation { createApiToken(input: {name: "ci", scope: READ})
-        { token apiToken { id } } }""")["data"]["createApiToken"]
+    a_token = world.gql(
+        "a",
+        """mutation { createApiToken(input: {name: "ci", scope: READ})
+        { token apiToken { id } } }""",
+    )["data"]["createApiToken"]
     world.tokens["a_read_token"] = a_token["token"]
     world.tokens["garbage"] = "tdm_a_" + "x" * 43
     world.tokens["expired"], world.tokens["revoked"] = world.run(_dead_tokens(world, a))
     return Matrix(
         world,
         {
-            "A": gid("Org", a), "B": gid("Org", b), "C": gid("Org", c), "D": gid("Org", d),
+            "A": gid("Org", a),
+            "B": gid("Org", b),
+            "C": gid("Org", c),
+            "D": gid("Org", d),
             "OPEN": gid("Org", open_org),
-            "P_AB": gid("Partnership", p_ab), "P_BD": gid("Partnership", p_bd),
+            "P_AB": gid("Partnership", p_ab),
+            "P_BD": gid("Partnership", p_bd),
             "A_TOKEN": a_token["apiToken"]["id"],
             "MISSING_ORG": gid("Org", new_id()),
             "MISSING_PARTNERSHIP": gid("Partnership", new_id()),
@@ -198,9 +205,16 @@ def _dead_tokens(world: World, org_id: str) -> Any:
             secret = new_token(TokenKind.API)
             await stores.identity.create_token(
                 Token(
-                    id=new_id(), kind=TokenKind.API, secret_hash=token_hash(secret),
-                    user_id=user.id, org_id=org_id, scope=TokenScope.READ_WRITE, name="dead",
-                    created_at=now - timedelta(days=1), expires_at=expires, revoked_at=revoked,
+                    id=new_id(),
+                    kind=TokenKind.API,
+                    secret_hash=token_hash(secret),
+                    user_id=user.id,
+                    org_id=org_id,
+                    scope=TokenScope.READ_WRITE,
+                    name="dead",
+                    created_at=now - timedelta(days=1),
+                    expires_at=expires,
+                    revoked_at=revoked,
                 )
             )
             secrets.append(secret)
@@ -258,5 +272,6 @@ def test_lists_never_hold_another_orgs_objects(matrix: Matrix) -> None:
     assert c_tokens == []
     b_audit = matrix.run("b", LISTS["auditLog"])["data"]["auditLog"]["edges"]
     a_audit = matrix.run("a", LISTS["auditLog"])["data"]["auditLog"]["edges"]
-    assert b_audit and a_audit
+    assert b_audit
+    assert a_audit
     assert not {e["node"]["id"] for e in b_audit} & {e["node"]["id"] for e in a_audit}

@@ -44,9 +44,7 @@ def test_invite_accept_and_list_from_both_sides(world: World) -> None:
     pid = partnered(world)
     for who, partner in (("anna", "Org b"), ("ben", "Org a")):
         edges = world.gql(who, LIST)["data"]["partnerships"]["edges"]
-        assert [(e["node"]["id"], e["node"]["partner"]["name"]) for e in edges] == [
-            (pid, partner)
-        ]
+        assert [(e["node"]["id"], e["node"]["partner"]["name"]) for e in edges] == [(pid, partner)]
 
 
 def test_only_the_invitee_answers(world: World) -> None:
@@ -81,15 +79,17 @@ def test_self_invite_is_bad_input(world: World) -> None:
     world.add_user("anna", "a")
     body = world.gql("anna", INVITE, org=gid("Org", a))["data"]["invitePartner"]
     assert body["errors"][0] == {
-        "code": "BAD_USER_INPUT", "field": "orgId",
+        "code": "BAD_USER_INPUT",
+        "field": "orgId",
         "message": "an organization cannot partner with itself",
     }
 
 
 def test_end_takes_effect_at_once_and_reinvite_works(world: World) -> None:
     pid = partnered(world)
-    world.gql("anna", SET_RULE, partner=gid("Org", world.orgs["b"]), population="CUSTOMER",
-              level="COUNTS")
+    world.gql(
+        "anna", SET_RULE, partner=gid("Org", world.orgs["b"]), population="CUSTOMER", level="COUNTS"
+    )
     assert world.gql("ben", SHARING, partner=gid("Org", world.orgs["a"]))["data"]["sharing"][
         "incoming"
     ] == [{"population": "CUSTOMER", "level": "COUNTS", "fields": []}]
@@ -98,7 +98,8 @@ def test_end_takes_effect_at_once_and_reinvite_works(world: World) -> None:
     after = world.gql("ben", SHARING, partner=gid("Org", world.orgs["a"]))
     assert error_code(after) == "NOT_FOUND"
     again = world.gql("ben", INVITE, org=gid("Org", world.orgs["a"]))["data"]["invitePartner"]
-    assert again["errors"] == [] and again["partnership"]["id"] != pid
+    assert again["errors"] == []
+    assert again["partnership"]["id"] != pid
     # The new partnership starts HIDDEN everywhere: old rules do not leak into it.
     world.gql("anna", RESPOND, p=again["partnership"]["id"], accept=True)
     fresh = world.gql("ben", SHARING, partner=gid("Org", world.orgs["a"]))["data"]["sharing"]
@@ -109,7 +110,11 @@ def test_sharing_rules_are_directional_with_fields_at_details(world: World) -> N
     partnered(world)
     a, b = gid("Org", world.orgs["a"]), gid("Org", world.orgs["b"])
     set_rule = world.gql(
-        "anna", SET_RULE, partner=b, population="CUSTOMER", level="DETAILS",
+        "anna",
+        SET_RULE,
+        partner=b,
+        population="CUSTOMER",
+        level="DETAILS",
         fields=["stage", "owner"],
     )["data"]["setSharingRule"]
     assert set_rule == {
@@ -181,7 +186,8 @@ def test_audit_log_records_mutations_for_admins_only(world: World) -> None:
     world.add_user("rep", "a", Role.SALES_REP)
     query = "{ auditLog { edges { node { action targetType } } } }"
     actions = [e["node"]["action"] for e in world.gql("anna", query)["data"]["auditLog"]["edges"]]
-    assert actions == ["partnership.invite", "login"]
+    # newest first: the rep's login, anna's invitation, anna's login
+    assert actions == ["login", "partnership.invite", "login"]
     b_actions = [e["node"]["action"] for e in world.gql("ben", query)["data"]["auditLog"]["edges"]]
     assert b_actions == ["partnership.accept", "login"]
     assert error_code(world.gql("rep", query)) == "FORBIDDEN"

@@ -18,7 +18,10 @@ SCRIPT = Path(__file__).parents[2] / "tools" / "postgres" / "postgres.sh"
 def postgres(command: str, state: Path) -> str:
     result = subprocess.run(
         ["bash", str(SCRIPT), command, str(state)],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     return result.stdout.strip()
 

@@ -11,9 +11,7 @@ from tests.factories import make_org
 
 
 async def test_created_org_reads_back_identically(store: GraphStore) -> None:
-    org = make_org(
-        "Acme Cloud", types=(OrgType.ISV, OrgType.SI), region="NA", discoverable=True
-    )
+    org = make_org("Acme Cloud", types=(OrgType.ISV, OrgType.SI), region="NA", discoverable=True)
     await store.create_org(org)
     assert await store.get_orgs([org.id]) == {org.id: org}
 
@@ -63,7 +61,8 @@ async def test_set_org_discoverable(store: GraphStore) -> None:
     org = make_org(discoverable=False)
     await store.create_org(org)
     updated = await store.set_org_discoverable(org.id, True)
-    assert updated is not None and updated.discoverable
+    assert updated is not None
+    assert updated.discoverable
     assert (await store.get_orgs([org.id]))[org.id].discoverable
     assert await store.set_org_discoverable("missing", True) is None
 
@@ -78,4 +77,3 @@ async def test_apply_schema_is_idempotent(store: GraphStore) -> None:
     org = make_org()
     await store.create_org(org)
     assert org.id in await store.get_orgs([org.id])
-

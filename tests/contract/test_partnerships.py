@@ -125,7 +125,8 @@ async def test_reinvite_after_ended_or_declined_creates_a_new_partnership(
     third = await store.insert_partnership(make_partnership(a, b))
     assert len({first.id, second.id, third.id}) == 3
     live = await store.live_partnership(a.id, b.id)
-    assert live is not None and live.id == third.id
+    assert live is not None
+    assert live.id == third.id
 
 
 async def test_list_partnerships_filters_by_status_and_pages_newest_first(

@@ -34,7 +34,8 @@ FAST = 4  # bcrypt's minimum cost keeps the tests quick; production defaults to 
 )
 def test_weak_passwords_are_rejected_with_a_reason(password: str, problem: str) -> None:
     reason = policy_problem(password, email="jane.doe@example.com")
-    assert reason is not None and problem in reason
+    assert reason is not None
+    assert problem in reason
 
 
 def test_a_decent_password_passes() -> None:
@@ -63,7 +64,8 @@ def test_tokens_are_unique_prefixed_and_hashed() -> None:
     tokens = {new_token(TokenKind.API) for _ in range(100)}
     assert len(tokens) == 100
     token = next(iter(tokens))
-    assert token.startswith("tdm_a_") and looks_like_token(token)
+    assert token.startswith("tdm_a_")
+    assert looks_like_token(token)
     assert new_token(TokenKind.SESSION).startswith("tdm_s_")
     assert token_hash(token) == token_hash(token)
     assert token_hash(token) != token_hash(token + "x")

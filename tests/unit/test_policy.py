@@ -78,4 +78,5 @@ def test_missing_rule_means_hidden_and_hidden_populations_are_left_out() -> None
 
 def test_levels_are_ordered() -> None:
     ranks = [level.rank for level in SharingLevel]
-    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+    assert ranks == sorted(ranks)
+    assert len(set(ranks)) == len(ranks)
