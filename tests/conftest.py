@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from graph.factory import open_store
 from graph.port import ResettableStore
 from graph.sql.identity import SqlIdentityStore
-from tests.backends import backend_url, selected_backends
+from tests.backends import ALL_BACKENDS, backend_url, selected_backends
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -80,3 +81,22 @@ async def identity(session_identity: SqlIdentityStore) -> SqlIdentityStore:
     """An empty identity store of the current SQL backend."""
     await session_identity.reset()
     return session_identity
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many tests ran per backend, so a missing backend is seen at a glance."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            params = report.nodeid.rpartition("[")[2].rstrip("]").split("-")
+            backend = next((b for b in ALL_BACKENDS if b in params), None)
+            if backend is not None:
+                per_backend = counts.setdefault(backend, {})
+                per_backend[outcome] = per_backend.get(outcome, 0) + 1
+    if counts:
+        summary = "; ".join(
+            f"{b}: " + ", ".join(f"{n} {o}" for o, n in counts[b].items())
+            for b in ALL_BACKENDS
+            if b in counts
+        )
+        terminalreporter.write_line(f"store backends: {summary}")
