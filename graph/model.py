@@ -94,6 +94,83 @@ class SharingRule:
     updated_at: datetime | None = None
 
 
+class KeyKind(enum.StrEnum):
+    DOMAIN = "DOMAIN"
+    DUNS = "DUNS"
+    NAME = "NAME"
+
+
+@dataclass(frozen=True, slots=True)
+class HashedKey:
+    """One matching key of an account, as keyed hashes (hex); never the raw key.
+
+    `active` is the hash at the store's active key version. While a rotation runs,
+    `target` is the hash at the rotation's target version, and the store decides which
+    one to keep (see GraphStore.upsert_accounts)."""
+
+    kind: KeyKind
+    active: str
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    kind: KeyKind
+    h: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyState:
+    """The key-version state of a store. While `target_version` is set, keys whose
+    active-version hash is <= `cursor` (hex string order) have been rewrapped."""
+
+    active_version: int = 1
+    target_version: int | None = None
+    cursor: str | None = None
+
+    def version_for(self, active_hash: str) -> int:
+        if self.target_version is not None and self.cursor is not None:
+            if active_hash <= self.cursor:
+                return self.target_version
+        return self.active_version
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUpsert:
+    """An account to create or replace, identified by (org, crm_id). `new_id` is used
+    only when the account does not exist yet."""
+
+    crm_id: str
+    new_id: str
+    name: str
+    owner: str | None
+    populations: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]
+    keys: tuple[HashedKey, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    crm_id: str
+    account_id: str
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    org_id: str
+    crm_id: str
+    name: str
+    owner: str | None
+    populations: tuple[str, ...]  # sorted, distinct
+    fields: tuple[tuple[str, str], ...]  # sorted by name; the org's own, never shared
+    keys: tuple[StoredKey, ...]  # sorted by (kind, h)
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a keyset-paginated list. Cursors are the store's sort keys."""

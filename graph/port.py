@@ -16,7 +16,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from graph.model import Org, Page, Partnership, PartnershipStatus, SharingRule
+from graph.model import (
+    Account,
+    AccountUpsert,
+    KeyState,
+    Org,
+    Page,
+    Partnership,
+    PartnershipStatus,
+    SharingRule,
+    UpsertResult,
+)
 
 
 class GraphStore(Protocol):
@@ -102,7 +112,84 @@ class GraphStore(Protocol):
         ...
 
 
+    # --- accounts and their hashed keys -------------------------------------------------
+
+    async def upsert_accounts(
+        self,
+        acting_org: str,
+        rows: Sequence[AccountUpsert],
+        *,
+        expected_state: KeyState,
+        at: datetime,
+    ) -> list[UpsertResult]:
+        """Create or replace accounts by (acting_org, crm_id), all rows in one transaction,
+        results in row order. Replacing sets name, owner, populations, fields and the key
+        set wholesale (created_at is kept, updated_at = at). An account links to one
+        AccountKey per distinct hash, shared by every org holding that key; keys no
+        account links to any more are deleted.
+
+        Key versions: each key is stored at the version `KeyState.version_for(active)`
+        of the store's state *inside the transaction* (the `target` hash when that is the
+        target version). The transaction first takes the key-state lock; if the state
+        differs from `expected_state`, it writes nothing and raises Conflict (the caller
+        recomputes hashes and retries). Rows must have distinct crm_ids (BadInput)."""
+        ...
+
+    async def delete_accounts(self, acting_org: str, crm_ids: Sequence[str]) -> list[str]:
+        """Delete the acting org's accounts with these crm_ids, with their key links and
+        any AccountKey left unlinked. Returns the crm_ids that existed."""
+        ...
+
+    async def get_accounts(self, acting_org: str, ids: Sequence[str]) -> dict[str, Account]:
+        """The acting org's accounts among `ids` (other orgs' ids are simply absent)."""
+        ...
+
+    async def list_accounts(
+        self,
+        acting_org: str,
+        *,
+        population: str | None = None,
+        first: int,
+        after: str | None = None,
+    ) -> Page[Account]:
+        """The acting org's accounts (in `population` when given), ordered by id."""
+        ...
+
+    async def count_accounts(self, acting_org: str, *, population: str | None = None) -> int:
+        ...
+
+    # --- key rotation -------------------------------------------------------------------
+
+    async def key_state(self) -> KeyState: ...
+
+    async def start_rotation(self, target_version: int) -> KeyState:
+        """Begin rotating to `target_version` (> active). Idempotent for the same target;
+        Conflict when another rotation is under way or the version is not newer."""
+        ...
+
+    async def keys_to_rotate(self, *, first: int) -> list[str]:
+        """Up to `first` distinct hashes still at the active version and above the
+        cursor, ascending. Empty when the rotation has covered every key."""
+        ...
+
+    async def rewrap_keys(self, rewraps: Sequence[tuple[str, str]], *, cursor: str) -> int:
+        """In one transaction (under the key-state lock): replace each (old, new) hash at
+        the active version by `new` at the target version, for every org holding it,
+        and move the cursor to `cursor`. Returns the number of keys rewrapped."""
+        ...
+
+    async def finish_rotation(self) -> KeyState:
+        """Make the target version active once no key is left at the old version
+        (Conflict otherwise); the cursor is cleared."""
+        ...
+
+
 class ResettableStore(GraphStore, Protocol):
     async def reset(self) -> None:
         """Delete all data. Tests only; refuses unless the store was opened for tests."""
+        ...
+
+    async def dump(self) -> list[str]:
+        """Every stored property / column value, rendered as text: the raw-key scan
+        test looks through it for raw keys. Tests only, like reset()."""
         ...

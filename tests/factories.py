@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
 
-from graph.model import Org, OrgType, Partnership, PartnershipStatus
+from graph.model import (
+    AccountUpsert,
+    HashedKey,
+    KeyKind,
+    Org,
+    OrgType,
+    Partnership,
+    PartnershipStatus,
+)
 
 BASE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 _counter = itertools.count()
@@ -51,4 +60,29 @@ def make_partnership(
         status=PartnershipStatus.INVITED,
         created_at=when,
         updated_at=when,
+    )
+
+
+def fake_hash(label: str, version: int = 1) -> str:
+    """A stand-in keyed hash (64 hex chars); contract tests need shape, not secrecy."""
+    return hashlib.sha256(f"{version}:{label}".encode()).hexdigest()
+
+
+def make_upsert(
+    crm_id: str,
+    *keys: str,
+    name: str | None = None,
+    owner: str | None = "owner@example.com",
+    populations: tuple[str, ...] = ("CUSTOMER",),
+    fields: tuple[tuple[str, str], ...] = (),
+    kind: KeyKind = KeyKind.DOMAIN,
+) -> AccountUpsert:
+    return AccountUpsert(
+        crm_id=crm_id,
+        new_id=new_id(),
+        name=name or f"Account {crm_id}",
+        owner=owner,
+        populations=populations,
+        fields=fields,
+        keys=tuple(HashedKey(kind, fake_hash(k)) for k in keys),
     )
