@@ -16,6 +16,7 @@ from strawberry.asgi import GraphQL
 from api.settings import Settings, load_settings
 from api.stores import Stores, auth_config, open_stores, probe
 from graph.errors import TandemError
+from privacy.keyring import Keyring
 from resolvers.auth.bearer import authenticate, bearer_token
 from resolvers.auth.config import AuthConfig
 from resolvers.clock import utcnow
@@ -27,6 +28,7 @@ class State(TypedDict):
     stores: Stores
     settings: Settings
     auth: AuthConfig
+    keyring: Keyring
 
 
 class TandemGraphQL(GraphQL[Context, None]):
@@ -40,6 +42,7 @@ async def build_context(connection: HTTPConnection) -> Context:
         store=stores.graph,
         identity=stores.identity,
         auth=connection.state.auth,
+        keyring=connection.state.keyring,
         request=connection,
     )
     try:
@@ -79,7 +82,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[State]:
         stores = open_stores(settings)
         try:
-            yield {"stores": stores, "settings": settings, "auth": auth_config(settings)}
+            yield {
+                "stores": stores,
+                "settings": settings,
+                "auth": auth_config(settings),
+                "keyring": settings.keyring,
+            }
         finally:
             await stores.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -11,6 +12,7 @@ from typing import Annotated, TypeVar
 import typer
 import uvicorn
 
+from api.progress import rows_progress
 from api.settings import Settings, load_settings
 from api.stores import Stores, auth_config, open_stores
 from graph.errors import TandemError
@@ -19,6 +21,9 @@ from graph.model import OrgType
 from resolvers import admin
 from resolvers.auth.api_tokens import create_api_token
 from resolvers.clock import utcnow
+from resolvers.importing.csv_import import import_csv
+from resolvers.importing.mapping import PRESETS, with_overrides
+from resolvers.keys import rotate
 from schema.root import graphql_schema
 from seed.generator import SCALES, generate
 from seed.loader import load_into
@@ -36,6 +41,10 @@ token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+import_app = typer.Typer(help="Import CRM exports.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage the keys that hash account keys.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(keys_app, name="keys")
 
 StoreOption = Annotated[
     str | None,
@@ -239,3 +248,82 @@ def token_create(
         return secret
 
     typer.echo(_with_stores(settings, work))
+
+
+@import_app.command("accounts")
+def import_accounts(
+    file: Annotated[Path, typer.Argument(help="CSV file (UTF-8).", exists=True, dir_okay=False)],
+    org: Annotated[str, typer.Option("--org", help="Organization id the accounts belong to.")],
+    preset: Annotated[
+        str, typer.Option("--format", help=f"Column preset: {', '.join(PRESETS)}.")
+    ] = "tandem",
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="TARGET=COLUMN[,COLUMN]; repeatable, overrides the preset."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per write.", min=1, max=10_000)] = 5_000,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected rows go. [default: FILE.rejects.csv]")
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Ignore an earlier interrupted run's progress.")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Stream a CRM account export into tandem: batched, resumable, with a rejects file."""
+    if preset not in PRESETS:
+        raise _fail(f"unknown --format {preset!r}: use one of {', '.join(PRESETS)}")
+    settings = _settings(store)
+    try:
+        columns = with_overrides(PRESETS[preset], mapping or [])
+    except TandemError as error:
+        raise _fail(error.message) from None
+    rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
+    checkpoint = rejects_path.with_name(rejects_path.name + ".checkpoint")
+
+    async def work(stores: Stores) -> str:
+        with rows_progress() as progress:
+            task = progress.add_task(f"importing {file.name}", total=None)
+            summary = await import_csv(
+                stores.graph, settings.keyring, org_id=org, path=file, columns=columns,
+                rejects_path=rejects_path, checkpoint_path=checkpoint, now=utcnow,
+                batch_size=batch_size, resume=not restart,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+        note = f"; rejects in {rejects_path}" if summary.rejected else ""
+        return f"{summary}{note}"
+
+    typer.echo(_with_stores(settings, work))
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch_size: Annotated[int, typer.Option(help="Keys per batch.", min=1)] = 10_000,
+    store: StoreOption = None,
+) -> None:
+    """Re-wrap every stored key hash to the keyring's next version (resumable)."""
+    settings = _settings(store)
+
+    async def work(stores: Stores) -> str:
+        with rows_progress() as progress:
+            task = progress.add_task("re-wrapping keys", total=None)
+            report = await rotate(
+                stores.graph, settings.keyring, batch_size=batch_size,
+                on_batch=lambda n: progress.advance(task, n),
+            )
+        if report is None:
+            return f"already at the newest key version ({settings.keyring.newest})"
+        return (
+            f"key version {report.from_version} -> {report.to_version}: "
+            f"{report.rewrapped} keys re-wrapped"
+        )
+
+    typer.echo(_with_stores(settings, work))
+
+
+@keys_app.command("generate")
+def keys_generate(
+    version: Annotated[int, typer.Option(help="The version the new secret is for.", min=1)],
+) -> None:
+    """Print a new secret as a VERSION:HEX line, to append to the secret file."""
+    typer.echo(f"{version}:{secrets.token_hex(32)}")

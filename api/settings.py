@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from graph.errors import ConfigurationError
 from graph.factory import backend_of
+from privacy.keyring import Keyring, KeyringError, parse_secrets
 
 DEFAULT_STATE_DIR = Path(".tandem")
 DEFAULT_STORE_URL = f"sqlite+aiosqlite:///{DEFAULT_STATE_DIR / 'tandem.sqlite3'}"
@@ -39,7 +40,7 @@ class Settings:
     neo4j_user: str | None
     neo4j_password: str | None
     neo4j_database: str
-    secret: bytes
+    secrets: dict[int, bytes]  # key version -> secret; see privacy/keyring.py
     secret_source: str
     readiness_timeout_s: float
     graphiql: bool
@@ -47,6 +48,10 @@ class Settings:
     @property
     def store_backend(self) -> str:
         return backend_of(self.store_url)
+
+    @property
+    def keyring(self) -> Keyring:
+        return Keyring.from_secrets(self.secrets)
 
 
 def load_settings(
@@ -79,16 +84,19 @@ def load_settings(
         neo4j_user=neo4j_user,
         neo4j_password=neo4j_password,
         neo4j_database=env.get("TANDEM_NEO4J_DATABASE", "neo4j"),
-        secret=secret,
+        secrets=secret,
         secret_source=source,
         readiness_timeout_s=_positive_float(env, "TANDEM_READINESS_TIMEOUT", 2.0),
         graphiql=_bool(env, "TANDEM_GRAPHIQL", mode is Mode.DEVELOPMENT),
     )
 
 
-def _secret(env: Mapping[str, str], mode: Mode, *, create: bool) -> tuple[bytes, str]:
-    """The server secret: TANDEM_SECRET (hex), else TANDEM_SECRET_FILE, else in
-    development a generated file under .tandem/ (0600). Production never generates one."""
+def _secret(
+    env: Mapping[str, str], mode: Mode, *, create: bool
+) -> tuple[dict[int, bytes], str]:
+    """The server secrets: TANDEM_SECRET, else TANDEM_SECRET_FILE, else in development a
+    generated file under .tandem/ (0600). Production never generates one. Either holds
+    one hex secret (key version 1) or `VERSION:HEX` entries, one per key version."""
     if raw := env.get("TANDEM_SECRET"):
         return _decode_secret(raw, "TANDEM_SECRET"), "TANDEM_SECRET"
     path_text = env.get("TANDEM_SECRET_FILE")
@@ -113,14 +121,19 @@ def _secret(env: Mapping[str, str], mode: Mode, *, create: bool) -> tuple[bytes,
     return _decode_secret(path.read_text(), str(path)), f"{path} (generated for development)"
 
 
-def _decode_secret(raw: str, source: str) -> bytes:
+def _decode_secret(raw: str, source: str) -> dict[int, bytes]:
     try:
-        value = bytes.fromhex(raw.strip())
-    except ValueError:
-        raise ConfigurationError(f"{source} must be hex-encoded") from None
-    if len(value) < MIN_SECRET_BYTES:
-        raise ConfigurationError(f"{source} must hold at least {MIN_SECRET_BYTES} bytes")
-    return value
+        secrets_by_version = parse_secrets(raw)
+        Keyring.from_secrets(secrets_by_version)
+    except KeyringError as error:
+        raise ConfigurationError(f"{source}: {error}") from None
+    for version, value in secrets_by_version.items():
+        if len(value) < MIN_SECRET_BYTES:
+            raise ConfigurationError(
+                f"{source}: the secret of key version {version} must hold at least "
+                f"{MIN_SECRET_BYTES} bytes"
+            )
+    return secrets_by_version
 
 
 def _enum(env: Mapping[str, str], name: str, kind: type[E], default: E) -> E:

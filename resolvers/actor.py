@@ -14,6 +14,7 @@ class Permission(enum.Enum):
     MANAGE_PARTNERSHIPS = "invite, accept, decline and end partnerships"
     MANAGE_SHARING = "set sharing rules"
     MANAGE_TOKENS = "create and revoke the org's API tokens"
+    MANAGE_ACCOUNTS = "load, change and delete the org's accounts"
     READ_AUDIT = "read the org's audit log"
 
 
@@ -25,6 +26,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_PARTNERSHIPS,
             Permission.MANAGE_SHARING,
             Permission.MANAGE_TOKENS,
+            Permission.MANAGE_ACCOUNTS,
         }
     ),
     Role.SALES_REP: frozenset({Permission.READ, Permission.MANAGE_TOKENS}),
@@ -32,7 +34,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 WRITE_PERMISSIONS = frozenset(
-    {Permission.MANAGE_PARTNERSHIPS, Permission.MANAGE_SHARING, Permission.MANAGE_TOKENS}
+    {
+        Permission.MANAGE_PARTNERSHIPS,
+        Permission.MANAGE_SHARING,
+        Permission.MANAGE_TOKENS,
+        Permission.MANAGE_ACCOUNTS,
+    }
 )
 
 

@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 from graph.errors import TandemError
 from graph.identity import IdentityStore
 from graph.port import GraphStore
+from privacy.keyring import Keyring
 from resolvers.actor import Actor, require_actor
 from resolvers.auth.config import AuthConfig
 from resolvers.clock import utcnow
@@ -22,6 +23,7 @@ class Context:
     store: GraphStore
     identity: IdentityStore
     auth: AuthConfig
+    keyring: Keyring
     request: HTTPConnection | None = None
     viewer_actor: Actor | None = None
     # A bad credential fails every field that needs the viewer, but does not turn the

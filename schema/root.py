@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.tools import merge_types
 
 from schema import enums  # noqa: F401  (registers the domain enums with strawberry)
+from schema.accounts import AccountMutations, AccountNode, AccountQueries
 from schema.audit import AuditQueries
 from schema.auth import AuthMutations, AuthQueries
 from schema.context import Info
@@ -33,9 +34,12 @@ class CoreQueries:
 
 
 Query = merge_types(
-    "Query", (CoreQueries, PartnershipQueries, SharingQueries, AuthQueries, AuditQueries)
+    "Query",
+    (CoreQueries, PartnershipQueries, SharingQueries, AccountQueries, AuthQueries, AuditQueries),
 )
-Mutation = merge_types("Mutation", (AuthMutations, PartnershipMutations, SharingMutations))
+Mutation = merge_types(
+    "Mutation", (AuthMutations, PartnershipMutations, SharingMutations, AccountMutations)
+)
 
 
 class TandemSchema(strawberry.Schema):
@@ -48,7 +52,7 @@ def build_schema() -> strawberry.Schema:
     return TandemSchema(
         query=Query,
         mutation=Mutation,
-        types=[OrgNode, PartnershipNode],
+        types=[OrgNode, PartnershipNode, AccountNode],
         extensions=[ErrorCodes],
     )
 

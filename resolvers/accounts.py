@@ -1,0 +1,258 @@
+"""Accounts: validate rows, normalize and hash their keys, write them in batches.
+
+Shared by the GraphQL mutations and the CSV importer. One bad row never fails the
+others: it comes back REJECTED with a code and a reason, and the rest are written.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from graph.errors import BadInput, ConfigurationError, Conflict
+from graph.identity import IdentityStore
+from graph.model import Account, AccountUpsert, HashedKey, KeyKind, KeyState, Page
+from graph.port import GraphStore
+from privacy.keyring import Keyring
+from privacy.normalize import canonical_keys
+from privacy.populations import population_problem
+from resolvers import audit
+from resolvers.actor import Actor, Permission
+from resolvers.ids import new_id
+
+MAX_ROWS_PER_CALL = 5_000
+MAX_TEXT = 200
+MAX_POPULATIONS = 20
+MAX_KEYS_PER_KIND = 20
+MAX_FIELDS = 50
+MAX_FIELD_VALUE = 1_000
+STATE_RETRIES = 5
+
+
+class RowStatus(enum.StrEnum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInput:
+    crm_id: str
+    name: str
+    owner: str | None = None
+    populations: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    duns: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    index: int
+    crm_id: str
+    status: RowStatus
+    account_id: str | None = None
+    code: str | None = None
+    field: str | None = None
+    message: str | None = None
+    # Keys of an accepted row that were left out, with why (e.g. a free-mail domain).
+    skipped_keys: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Prepared:
+    index: int
+    row: AccountInput
+    keys: list[tuple[KeyKind, str]] = field(default_factory=list)  # (kind, canonical)
+    skipped: tuple[str, ...] = ()
+
+
+async def upsert_accounts(
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    keyring: Keyring,
+    rows: Sequence[AccountInput],
+    *,
+    now: datetime,
+) -> list[RowResult]:
+    actor.require(Permission.MANAGE_ACCOUNTS)
+    if len(rows) > MAX_ROWS_PER_CALL:
+        raise BadInput(
+            f"at most {MAX_ROWS_PER_CALL} rows per call; use `tandem import accounts` "
+            "for files", field="rows",
+        )
+    results = await write_rows(graph, actor.org_id, keyring, rows, now=now)
+    written = sum(1 for r in results if r.status is not RowStatus.REJECTED)
+    await audit.record(
+        identity, actor, "accounts.upsert", now=now,
+        rows=str(len(rows)), written=str(written),
+    )
+    return results
+
+
+async def delete_accounts(
+    graph: GraphStore, identity: IdentityStore, actor: Actor, crm_ids: Sequence[str], *,
+    now: datetime,
+) -> list[str]:
+    actor.require(Permission.MANAGE_ACCOUNTS)
+    if len(crm_ids) > MAX_ROWS_PER_CALL:
+        raise BadInput(f"at most {MAX_ROWS_PER_CALL} ids per call", field="crmIds")
+    deleted = await graph.delete_accounts(actor.org_id, list(dict.fromkeys(crm_ids)))
+    await audit.record(
+        identity, actor, "accounts.delete", now=now,
+        requested=str(len(crm_ids)), deleted=str(len(deleted)),
+    )
+    return deleted
+
+
+async def write_rows(
+    graph: GraphStore,
+    org_id: str,
+    keyring: Keyring,
+    rows: Sequence[AccountInput],
+    *,
+    now: datetime,
+    first_index: int = 0,
+) -> list[RowResult]:
+    """Validate, normalize and write one batch for `org_id` (no permission check: the
+    callers check). Results are in row order, indexed from `first_index`."""
+    results: dict[int, RowResult] = {}
+    prepared: list[_Prepared] = []
+    seen: set[str] = set()
+    for offset, row in enumerate(rows):
+        index = first_index + offset
+        outcome = _prepare(index, row)
+        if isinstance(outcome, RowResult):
+            results[index] = outcome
+        elif outcome.row.crm_id in seen:
+            results[index] = _reject(index, row, "DUPLICATE", "crmId", "crm id repeated in this batch")
+        else:
+            seen.add(outcome.row.crm_id)
+            prepared.append(outcome)
+
+    if prepared:
+        for written in await _write(graph, org_id, keyring, prepared, now):
+            results[written.index] = written
+    return [results[i] for i in sorted(results)]
+
+
+async def _write(
+    graph: GraphStore, org_id: str, keyring: Keyring, prepared: list[_Prepared], now: datetime
+) -> list[RowResult]:
+    for _ in range(STATE_RETRIES):
+        state = await graph.key_state()
+        upserts = [_upsert(p, keyring, state) for p in prepared]
+        try:
+            outcomes = await graph.upsert_accounts(org_id, upserts, expected_state=state, at=now)
+        except Conflict:
+            continue  # a rotation step moved the key state; hash again
+        return [
+            RowResult(
+                index=p.index,
+                crm_id=p.row.crm_id,
+                status=RowStatus.CREATED if o.created else RowStatus.UPDATED,
+                account_id=o.account_id,
+                skipped_keys=p.skipped,
+            )
+            for p, o in zip(prepared, outcomes, strict=True)
+        ]
+    raise Conflict("the key state kept changing during the write; try again")
+
+
+def _upsert(p: _Prepared, keyring: Keyring, state: KeyState) -> AccountUpsert:
+    if state.active_version > keyring.newest or (
+        state.target_version is not None and state.target_version > keyring.newest
+    ):
+        raise ConfigurationError(
+            f"the store uses key version {state.target_version or state.active_version} "
+            f"but the keyring only holds 1..{keyring.newest}: add the secret"
+        )
+    keys = []
+    for kind, canonical in p.keys:
+        active = keyring.hash(kind, canonical, state.active_version)
+        target = (
+            keyring.rewrap(active, state.target_version)
+            if state.target_version is not None
+            else None
+        )
+        keys.append(HashedKey(kind, active, target))
+    return AccountUpsert(
+        crm_id=p.row.crm_id,
+        new_id=new_id(),
+        name=p.row.name,
+        owner=p.row.owner,
+        populations=tuple(sorted(set(p.row.populations))),
+        fields=tuple(sorted(dict(p.row.fields).items())),
+        keys=tuple(keys),
+    )
+
+
+def _prepare(index: int, row: AccountInput) -> _Prepared | RowResult:
+    crm_id = row.crm_id.strip()
+    name = row.name.strip()
+    owner = row.owner.strip() if row.owner and row.owner.strip() else None
+    for label, value, limit in (("crmId", crm_id, MAX_TEXT), ("name", name, MAX_TEXT)):
+        if problem := _text_problem(value, limit, required=True):
+            return _reject(index, row, "INVALID", label, f"{label} {problem}")
+    if owner is not None and (problem := _text_problem(owner, MAX_TEXT, required=False)):
+        return _reject(index, row, "INVALID", "owner", f"owner {problem}")
+    if len(row.populations) > MAX_POPULATIONS:
+        return _reject(index, row, "INVALID", "populations", f"at most {MAX_POPULATIONS}")
+    for population in row.populations:
+        if problem := population_problem(population):
+            return _reject(index, row, "INVALID", "populations", f"population {problem}")
+    if len(row.fields) > MAX_FIELDS:
+        return _reject(index, row, "INVALID", "fields", f"at most {MAX_FIELDS} fields")
+    for key, value in row.fields:
+        if (problem := _text_problem(key, 64, required=True)) or (
+            problem := _text_problem(value, MAX_FIELD_VALUE, required=False)
+        ):
+            return _reject(index, row, "INVALID", "fields", f"field {problem}")
+    for label, values in (("domains", row.domains), ("duns", row.duns), ("names", row.names)):
+        if len(values) > MAX_KEYS_PER_KIND:
+            return _reject(index, row, "INVALID", label, f"at most {MAX_KEYS_PER_KIND} {label}")
+
+    keys, rejected = canonical_keys(row.domains, row.duns, row.names, names_enabled=True)
+    reasons = tuple(str(r) for r in rejected)
+    if not keys:
+        detail = "; ".join(reasons) if reasons else "give a domain, a DUNS number or a name"
+        return _reject(index, row, "NO_USABLE_KEY", "domains", f"no usable key: {detail}")
+    clean = AccountInput(
+        crm_id=crm_id, name=name, owner=owner, populations=row.populations,
+        domains=row.domains, duns=row.duns, names=row.names, fields=row.fields,
+    )
+    return _Prepared(index, clean, list(keys), reasons)
+
+
+def _text_problem(value: str, limit: int, *, required: bool) -> str | None:
+    if required and not value:
+        return "must not be empty"
+    if len(value) > limit:
+        return f"must be at most {limit} characters"
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return "must not contain control characters"
+    return None
+
+
+def _reject(index: int, row: AccountInput, code: str, field: str, message: str) -> RowResult:
+    return RowResult(
+        index=index, crm_id=row.crm_id[:MAX_TEXT], status=RowStatus.REJECTED,
+        code=code, field=field, message=message,
+    )
+
+
+async def list_accounts(
+    graph: GraphStore, actor: Actor, *, population: str | None, first: int, after: str | None
+) -> Page[Account]:
+    actor.require(Permission.READ)
+    return await graph.list_accounts(actor.org_id, population=population, first=first, after=after)
+
+
+async def count_accounts(graph: GraphStore, actor: Actor, *, population: str | None) -> int:
+    actor.require(Permission.READ)
+    return await graph.count_accounts(actor.org_id, population=population)

@@ -1,0 +1,1 @@
+"""Bulk import of CRM exports (CSV), streaming and resumable."""

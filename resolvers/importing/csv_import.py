@@ -1,0 +1,164 @@
+"""Stream a CSV export into the store: constant memory, batched, resumable.
+
+Progress is kept in a small checkpoint file beside the rejects file. Re-running the
+same import resumes after the last committed batch; and since upserts are idempotent
+by CRM id, even a fresh re-run duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from graph.errors import BadInput
+from graph.port import GraphStore
+from privacy.keyring import Keyring
+from resolvers.accounts import RowResult, RowStatus, write_rows
+from resolvers.importing.mapping import ColumnMap, bind
+
+DEFAULT_BATCH = 5_000
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    skipped_as_done: int = 0
+
+    def __str__(self) -> str:
+        resumed = f", {self.skipped_as_done} done earlier" if self.skipped_as_done else ""
+        return (
+            f"{self.rows} rows: {self.created} created, {self.updated} updated, "
+            f"{self.rejected} rejected{resumed}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    fingerprint: str
+    org_id: str
+    rows_done: int
+
+
+def fingerprint(path: Path) -> str:
+    """Identifies the file (size, and a digest of its head), so a checkpoint is never
+    applied to a different file."""
+    stat = path.stat()
+    with path.open("rb") as handle:
+        head = hashlib.sha256(handle.read(1 << 20)).hexdigest()
+    return f"{stat.st_size}:{head}"
+
+
+async def import_csv(
+    graph: GraphStore,
+    keyring: Keyring,
+    *,
+    org_id: str,
+    path: Path,
+    columns: ColumnMap,
+    rejects_path: Path,
+    checkpoint_path: Path,
+    now: Callable[[], datetime],
+    batch_size: int = DEFAULT_BATCH,
+    resume: bool = True,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    if org_id not in await graph.get_orgs([org_id]):
+        raise BadInput(f"no organization {org_id}", field="org")
+    summary = ImportSummary()
+    print_ = fingerprint(path)
+    done = _load_checkpoint(checkpoint_path, print_, org_id) if resume else 0
+    with (
+        path.open(newline="", encoding="utf-8-sig", errors="replace") as source,
+        rejects_path.open("a" if done else "w", newline="", encoding="utf-8") as rejects_file,
+    ):
+        rejects = csv.writer(rejects_file)
+        if not done:
+            rejects.writerow(["line", "crm_id", "code", "field", "reason"])
+        reader = csv.reader(source)
+        header = next(reader, None)
+        if header is None:
+            raise BadInput("the file is empty")
+        bound = bind(columns, header)
+        for start, batch in _batches(reader, batch_size):
+            end = start + len(batch)
+            if end <= done:
+                summary.skipped_as_done += len(batch)
+                summary.rows += len(batch)
+                if on_progress:
+                    on_progress(len(batch))
+                continue
+            results = await write_rows(
+                graph, org_id, keyring, [bound.row(values) for _, values in batch], now=now()
+            )
+            _tally(summary, results, [line for line, _ in batch], rejects)
+            rejects_file.flush()
+            _save_checkpoint(checkpoint_path, Checkpoint(print_, org_id, end))
+            if on_progress:
+                on_progress(len(batch))
+    checkpoint_path.unlink(missing_ok=True)
+    return summary
+
+
+def _batches(
+    reader: Any, size: int
+) -> Iterator[tuple[int, list[tuple[int, list[str]]]]]:
+    """Batches of (line number, cells), each with the ordinal of its first data row."""
+    batch: list[tuple[int, list[str]]] = []
+    start = 0
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        # line_num is the physical line the row ended on: the line a user sees.
+        batch.append((reader.line_num, values))
+        if len(batch) == size:
+            yield start, batch
+            start += len(batch)
+            batch = []
+    if batch:
+        yield start, batch
+
+
+def _tally(
+    summary: ImportSummary, results: list[RowResult], lines: list[int], rejects: Any
+) -> None:
+    for result in results:
+        summary.rows += 1
+        if result.status is RowStatus.CREATED:
+            summary.created += 1
+        elif result.status is RowStatus.UPDATED:
+            summary.updated += 1
+        else:
+            summary.rejected += 1
+            rejects.writerow(
+                [lines[result.index], result.crm_id, result.code, result.field, result.message]
+            )
+
+
+def _load_checkpoint(path: Path, print_: str, org_id: str) -> int:
+    if not path.exists():
+        return 0
+    try:
+        data = json.loads(path.read_text())
+        checkpoint = Checkpoint(**data)
+    except (ValueError, TypeError):
+        return 0
+    if checkpoint.fingerprint != print_ or checkpoint.org_id != org_id:
+        return 0
+    return checkpoint.rows_done
+
+
+def _save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(json.dumps(asdict(checkpoint)))
+    temporary.replace(path)
