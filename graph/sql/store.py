@@ -6,18 +6,39 @@ graph.sql.errors as domain errors.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import json
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, text, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graph.errors import BadInput, Forbidden
+from graph.errors import BadInput, Conflict, Forbidden
 from graph.model import (
+    Account,
+    AccountUpsert,
+    KeyKind,
+    KeyState,
     Org,
     OrgType,
     Page,
@@ -25,6 +46,8 @@ from graph.model import (
     PartnershipStatus,
     SharingLevel,
     SharingRule,
+    StoredKey,
+    UpsertResult,
 )
 from graph.sql.engine import create_engine, writer
 from graph.sql.errors import translated
@@ -32,6 +55,10 @@ from graph.sql.migrate import upgrade_to_head
 from graph.sql.tables import (
     GRAPH_TABLES,
     LIVE_STATUSES,
+    AccountKeyRow,
+    AccountPopulationRow,
+    AccountRow,
+    KeyStateRow,
     OrgRow,
     PartnershipRow,
     SharingRuleRow,
@@ -39,6 +66,16 @@ from graph.sql.tables import (
 )
 
 T = TypeVar("T")
+
+# Values per IN (...) list: far below SQLite's 32766 and asyncpg's 32767 bound parameters.
+# Multi-row INSERTs are paged by SQLAlchemy (1000 rows per statement, under both limits).
+IN_CHUNK = 5_000
+
+ACCOUNTS: Table = metadata.tables["accounts"]
+POPULATIONS: Table = metadata.tables["account_populations"]
+KEYS: Table = metadata.tables["account_keys"]
+KEY_STATE: Table = metadata.tables["key_state"]
+DEFAULT_KEY_STATE = {"id": 1, "active_version": 1, "target_version": None, "cursor": None}
 
 
 class SqlStore:
@@ -81,6 +118,18 @@ class SqlStore:
             for table in reversed(metadata.sorted_tables):
                 if table.name in GRAPH_TABLES:  # identity data may share the database
                     await session.execute(delete(table))
+            await session.execute(insert(KEY_STATE).values(DEFAULT_KEY_STATE))
+
+    async def dump(self) -> list[str]:
+        if not self._allow_reset:
+            raise Forbidden("dump() reads everything; open the store with allow_reset=True")
+        values: list[str] = []
+        async with self._unit() as session:
+            for table in metadata.sorted_tables:
+                if table.name in GRAPH_TABLES:
+                    for row in await session.execute(select(table)):
+                        values.extend(_text(value) for value in row if value is not None)
+        return values
 
     # orgs
 
@@ -295,6 +344,271 @@ class SqlStore:
             rows = await session.scalars(query)
             return [_rule(row) for row in rows]
 
+    # accounts and their hashed keys
+
+    async def _key_state(self, session: AsyncSession, *, lock: str | None = None) -> KeyState:
+        """The key state; `lock` "share" or "update" locks its row on PostgreSQL for the
+        rest of the transaction (SQLite writers are serialized by BEGIN IMMEDIATE)."""
+        query = select(KeyStateRow).where(KeyStateRow.id == 1)
+        if lock is not None:
+            query = query.with_for_update(read=lock == "share")
+        row = (await session.scalars(query)).one()
+        return KeyState(row.active_version, row.target_version, row.cursor)
+
+    async def upsert_accounts(
+        self,
+        acting_org: str,
+        rows: Sequence[AccountUpsert],
+        *,
+        expected_state: KeyState,
+        at: datetime,
+    ) -> list[UpsertResult]:
+        prepared = _prepare_upserts(rows, expected_state)  # BadInput before any write
+        if not prepared:
+            return []
+        # Sorted by crm_id, so that concurrent calls for one org lock rows in one order.
+        prepared.sort(key=lambda p: p.row.crm_id)
+        upsert = self._insert()(ACCOUNTS)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["org_id", "crm_id"],
+            set_={
+                "name": upsert.excluded.name,
+                "owner": upsert.excluded.owner,
+                "fields": upsert.excluded.fields,
+                "updated_at": upsert.excluded.updated_at,
+            },
+        )
+        postgres = self._backend == "postgresql"
+        # On PostgreSQL a freshly inserted row version has no xmax; an updated one has.
+        inserted = literal_column("xmax = 0", Boolean) if postgres else literal_column("0")
+        upsert = upsert.returning(ACCOUNTS.c.crm_id, ACCOUNTS.c.id, inserted)
+        params = [
+            {
+                "id": p.row.new_id,
+                "org_id": acting_org,
+                "crm_id": p.row.crm_id,
+                "name": p.row.name,
+                "owner": p.row.owner,
+                "fields": p.fields,
+                "created_at": at,
+                "updated_at": at,
+            }
+            for p in prepared
+        ]
+        async with self._unit(write=True) as session:
+            # Upserts share the key-state lock; rotation steps take it exclusively.
+            state = await self._key_state(session, lock="share")
+            if state != expected_state:
+                raise Conflict("the key state changed; hash the keys again and retry")
+            existing: set[str] = set()
+            if not postgres:  # serialized writers: what exists now exists at the insert
+                for chunk in _chunks([p.row.crm_id for p in prepared]):
+                    existing.update(
+                        await session.scalars(
+                            select(AccountRow.crm_id).where(
+                                AccountRow.org_id == acting_org, AccountRow.crm_id.in_(chunk)
+                            )
+                        )
+                    )
+            ids: dict[str, tuple[str, bool]] = {}
+            for crm_id, account_id, fresh in await session.execute(upsert, params):
+                created = bool(fresh) if postgres else crm_id not in existing
+                ids[crm_id] = (account_id, created)
+            replaced = [account_id for account_id, created in ids.values() if not created]
+            for chunk in _chunks(replaced):
+                await session.execute(
+                    delete(POPULATIONS).where(POPULATIONS.c.account_id.in_(chunk))
+                )
+                await session.execute(delete(KEYS).where(KEYS.c.account_id.in_(chunk)))
+            populations = [
+                {"account_id": ids[p.row.crm_id][0], "org_id": acting_org, "population": pop}
+                for p in prepared
+                for pop in p.populations
+            ]
+            if populations:
+                await session.execute(insert(POPULATIONS), populations)
+            keys = [
+                {
+                    "account_id": ids[p.row.crm_id][0],
+                    "org_id": acting_org,
+                    "kind": kind,
+                    "h": h,
+                    "v": v,
+                }
+                for p in prepared
+                for kind, h, v in p.keys
+            ]
+            if keys:
+                await session.execute(insert(KEYS), keys)
+        return [
+            UpsertResult(
+                crm_id=row.crm_id, account_id=ids[row.crm_id][0], created=ids[row.crm_id][1]
+            )
+            for row in rows
+        ]
+
+    async def delete_accounts(self, acting_org: str, crm_ids: Sequence[str]) -> list[str]:
+        deleted: list[str] = []
+        # Populations and key links go by ON DELETE CASCADE; a key no account links to
+        # any more is simply no longer among the distinct hashes.
+        async with self._unit(write=True) as session:
+            for chunk in _chunks(sorted(set(crm_ids))):
+                statement = (
+                    delete(AccountRow)
+                    .where(AccountRow.org_id == acting_org, AccountRow.crm_id.in_(chunk))
+                    .returning(AccountRow.crm_id)
+                    .execution_options(synchronize_session=False)
+                )
+                deleted.extend(await session.scalars(statement))
+        return deleted
+
+    async def get_accounts(self, acting_org: str, ids: Sequence[str]) -> dict[str, Account]:
+        found: dict[str, Account] = {}
+        async with self._unit() as session:
+            for chunk in _chunks(sorted(set(ids))):
+                query = select(AccountRow).where(
+                    AccountRow.org_id == acting_org, AccountRow.id.in_(chunk)
+                )
+                rows = list(await session.scalars(query))
+                for account in await _accounts(session, rows):
+                    found[account.id] = account
+        return found
+
+    async def list_accounts(
+        self,
+        acting_org: str,
+        *,
+        population: str | None = None,
+        first: int,
+        after: str | None = None,
+    ) -> Page[Account]:
+        _check_first(first)
+        if population is None:
+            query = (
+                select(AccountRow)
+                .where(AccountRow.org_id == acting_org)
+                .order_by(AccountRow.id)
+                .limit(first + 1)
+            )
+            if after is not None:
+                query = query.where(AccountRow.id > after)
+        else:  # walks the (org_id, population, account_id) index
+            member = AccountPopulationRow
+            query = (
+                select(AccountRow)
+                .join(member, member.account_id == AccountRow.id)
+                .where(member.org_id == acting_org, member.population == population)
+                .order_by(member.account_id)
+                .limit(first + 1)
+            )
+            if after is not None:
+                query = query.where(member.account_id > after)
+        async with self._unit() as session:
+            rows = list(await session.scalars(query))
+            accounts = await _accounts(session, rows)
+        return _page(accounts, first, lambda a: a.id)
+
+    async def count_accounts(self, acting_org: str, *, population: str | None = None) -> int:
+        if population is None:
+            query = select(func.count()).where(AccountRow.org_id == acting_org)
+        else:
+            query = select(func.count()).where(
+                AccountPopulationRow.org_id == acting_org,
+                AccountPopulationRow.population == population,
+            )
+        async with self._unit() as session:
+            return int((await session.execute(query)).scalar_one())
+
+    # key rotation
+
+    async def key_state(self) -> KeyState:
+        async with self._unit() as session:
+            return await self._key_state(session)
+
+    async def start_rotation(self, target_version: int) -> KeyState:
+        async with self._unit(write=True) as session:
+            state = await self._key_state(session, lock="update")
+            if state.target_version == target_version:
+                return state
+            if state.target_version is not None:
+                raise Conflict(f"a rotation to version {state.target_version} is under way")
+            if target_version <= state.active_version:
+                raise Conflict(f"version {target_version} is not newer than the active one")
+            await session.execute(
+                update(KeyStateRow)
+                .where(KeyStateRow.id == 1)
+                .values(target_version=target_version, cursor=None)
+            )
+        return KeyState(state.active_version, target_version, None)
+
+    async def keys_to_rotate(self, *, first: int) -> list[str]:
+        _check_first(first)
+        async with self._unit() as session:
+            state = await self._key_state(session)
+            if state.target_version is None:
+                return []
+            query = (
+                select(KEYS.c.h)
+                .where(KEYS.c.v == state.active_version)
+                .distinct()
+                .order_by(KEYS.c.h)
+                .limit(first)
+            )
+            if state.cursor is not None:
+                query = query.where(KEYS.c.h > state.cursor)
+            return list(await session.scalars(query))
+
+    async def rewrap_keys(self, rewraps: Sequence[tuple[str, str]], *, cursor: str) -> int:
+        pairs = dict(rewraps)
+        if len(pairs) != len(rewraps):
+            raise BadInput("each key may be rewrapped once per call", field="rewraps")
+        if any(old > cursor for old in pairs):
+            raise BadInput("every rewrapped key must be at or below the cursor", field="cursor")
+        async with self._unit(write=True) as session:
+            state = await self._key_state(session, lock="update")
+            if state.target_version is None:
+                raise Conflict("no key rotation is under way")
+            if state.cursor is not None and cursor < state.cursor:
+                raise Conflict("the rotation cursor may not move backwards")
+            present: set[str] = set()
+            for chunk in _chunks(sorted(pairs)):
+                present.update(
+                    await session.scalars(
+                        select(KEYS.c.h)
+                        .where(KEYS.c.v == state.active_version, KEYS.c.h.in_(chunk))
+                        .distinct()
+                    )
+                )
+            if present:
+                await session.execute(
+                    update(KEYS)
+                    .where(KEYS.c.h == bindparam("old"), KEYS.c.v == state.active_version)
+                    .values(h=bindparam("new"), v=state.target_version),
+                    [{"old": old, "new": pairs[old]} for old in sorted(present)],
+                )
+            await session.execute(
+                update(KeyStateRow).where(KeyStateRow.id == 1).values(cursor=cursor)
+            )
+        return len(present)
+
+    async def finish_rotation(self) -> KeyState:
+        async with self._unit(write=True) as session:
+            state = await self._key_state(session, lock="update")
+            if state.target_version is None:
+                raise Conflict("no key rotation is under way")
+            left = exists().where(KEYS.c.v == state.active_version)
+            if (await session.execute(select(left))).scalar_one():
+                raise Conflict("keys are left at the old version; rewrap them first")
+            await session.execute(
+                update(KeyStateRow)
+                .where(KeyStateRow.id == 1)
+                .values(active_version=state.target_version, target_version=None, cursor=None)
+            )
+        return KeyState(active_version=state.target_version)
+
+    def _insert(self) -> Callable[..., Any]:
+        return postgresql.insert if self._backend == "postgresql" else sqlite.insert
+
 
 def _check_first(first: int) -> None:
     if first < 0:
@@ -304,6 +618,93 @@ def _check_first(first: int) -> None:
 def _page(items: list[T], first: int, key: Callable[[T], str]) -> Page[T]:
     shown = items[:first]
     return Page(items=shown, has_next=len(items) > first, cursors=[key(i) for i in shown])
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """An upsert row checked and reduced to what is stored: fields by name, distinct
+    populations, and one (kind, hash, version) per distinct stored hash."""
+
+    row: AccountUpsert
+    fields: dict[str, str]
+    populations: list[str]
+    keys: list[tuple[str, str, int]]
+
+
+def _prepare_upserts(rows: Sequence[AccountUpsert], state: KeyState) -> list[_Prepared]:
+    crm_ids = [row.crm_id for row in rows]
+    if len(set(crm_ids)) != len(crm_ids):
+        raise BadInput("the rows repeat a crm_id", field="rows")
+    prepared = []
+    for row in rows:
+        fields = dict(row.fields)
+        if len(fields) != len(row.fields):
+            raise BadInput(f"account {row.crm_id} repeats a field name", field="fields")
+        keys: dict[str, tuple[str, str, int]] = {}
+        for key in row.keys:
+            version = state.version_for(key.active)
+            h = key.active
+            if version != state.active_version:
+                if key.target is None:
+                    raise BadInput(
+                        "a key needs its target-version hash while a rotation is under way",
+                        field="keys",
+                    )
+                h = key.target
+            keys.setdefault(h, (KeyKind(key.kind).value, h, version))
+        prepared.append(_Prepared(row, fields, sorted(set(row.populations)), list(keys.values())))
+    return prepared
+
+
+async def _accounts(session: AsyncSession, rows: Sequence[AccountRow]) -> list[Account]:
+    """The accounts of `rows`, in that order, with their populations and keys (one query
+    each for the lot)."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    populations: dict[str, list[str]] = {}
+    keys: dict[str, list[StoredKey]] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(POPULATIONS.c.account_id, POPULATIONS.c.population)
+            .where(POPULATIONS.c.account_id.in_(chunk))
+            .order_by(POPULATIONS.c.account_id, POPULATIONS.c.population)
+        )
+        for account_id, population in await session.execute(query):
+            populations.setdefault(account_id, []).append(population)
+        keys_query = (
+            select(AccountKeyRow.account_id, AccountKeyRow.kind, AccountKeyRow.h, AccountKeyRow.v)
+            .where(AccountKeyRow.account_id.in_(chunk))
+            .order_by(AccountKeyRow.account_id, AccountKeyRow.kind, AccountKeyRow.h)
+        )
+        for account_id, kind, h, version in await session.execute(keys_query):
+            keys.setdefault(account_id, []).append(StoredKey(KeyKind(kind), h, version))
+    return [
+        Account(
+            id=row.id,
+            org_id=row.org_id,
+            crm_id=row.crm_id,
+            name=row.name,
+            owner=row.owner,
+            populations=tuple(populations.get(row.id, ())),
+            fields=tuple(sorted(row.fields.items())),
+            keys=tuple(keys.get(row.id, ())),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
 
 
 def _party(org_id: str) -> ColumnElement[bool]:

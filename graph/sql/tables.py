@@ -10,7 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, LargeBinary, MetaData, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from graph.sql.coltypes import UTCDateTime, key_type
@@ -87,6 +99,83 @@ class SharingRuleRow(Base):
     __table_args__ = (Index("ix_sharing_rules_to_org", "to_org"),)
 
 
+class AccountRow(Base):
+    """An org's own account. `fields` is a JSON object (name -> value)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    org_id: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    crm_id: Mapped[str] = mapped_column(key_type())
+    name: Mapped[str]
+    owner: Mapped[str | None]
+    fields: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "crm_id"),
+        Index("ix_accounts_org_id_id", "org_id", "id"),
+    )
+
+
+class AccountPopulationRow(Base):
+    """An account's membership of a population; `org_id` is the account's, copied so
+    that per-org population queries (counts, overlaps) run off one index."""
+
+    __tablename__ = "account_populations"
+
+    account_id: Mapped[str] = mapped_column(
+        key_type(), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    population: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    org_id: Mapped[str] = mapped_column(key_type())
+
+    __table_args__ = (
+        Index(
+            "ix_account_populations_org_id_population_account_id",
+            "org_id",
+            "population",
+            "account_id",
+        ),
+    )
+
+
+class AccountKeyRow(Base):
+    """An account's link to a hashed key `h` (hex) stored at key version `v`. The
+    AccountKey of the domain model is the set of distinct `h`: a key no account links
+    to any more is gone with its last link."""
+
+    __tablename__ = "account_keys"
+
+    account_id: Mapped[str] = mapped_column(
+        key_type(), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    h: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    org_id: Mapped[str] = mapped_column(key_type())
+    kind: Mapped[str]
+    v: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_account_keys_h", "h"),
+        Index("ix_account_keys_org_id_h", "org_id", "h"),
+    )
+
+
+class KeyStateRow(Base):
+    """The key-version state: one row (id 1), created by the migration. Writers that
+    depend on it lock this row first."""
+
+    __tablename__ = "key_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    active_version: Mapped[int] = mapped_column(Integer)
+    target_version: Mapped[int | None] = mapped_column(Integer)
+    cursor: Mapped[str | None] = mapped_column(key_type())
+
+    __table_args__ = (CheckConstraint("id = 1", name="singleton"),)
+
+
 # identity: users, memberships, credentials, login throttling, the audit log
 
 
@@ -160,5 +249,15 @@ class AuditRow(Base):
 
 metadata = Base.metadata
 
-GRAPH_TABLES = frozenset({"orgs", "partnerships", "sharing_rules"})
+GRAPH_TABLES = frozenset(
+    {
+        "orgs",
+        "partnerships",
+        "sharing_rules",
+        "accounts",
+        "account_populations",
+        "account_keys",
+        "key_state",
+    }
+)
 IDENTITY_TABLES = frozenset({"users", "memberships", "tokens", "throttle", "audit_log"})
