@@ -109,9 +109,16 @@ def seed(
     settings = _settings(store)
 
     async def load(stores: Stores) -> str:
-        summary = await load_into(
-            stores.graph, stores.identity, generate(scale, random_seed), auth_config(settings)
-        )
+        with rows_progress() as progress:
+            task = progress.add_task(f"seeding {scale} accounts", total=None)
+            summary = await load_into(
+                stores.graph,
+                stores.identity,
+                generate(scale, random_seed),
+                auth_config(settings),
+                settings.keyring,
+                on_accounts=lambda n: progress.advance(task, n),
+            )
         return str(summary)
 
     typer.echo(_with_stores(settings, load))
@@ -134,7 +141,9 @@ def serve(
     async def prepare(stores: Stores) -> None:
         if demo:
             eco = generate("demo", 7)
-            summary = await load_into(stores.graph, stores.identity, eco, auth_config(settings))
+            summary = await load_into(
+                stores.graph, stores.identity, eco, auth_config(settings), settings.keyring
+            )
             typer.echo(f"demo data: {summary}", err=True)
             typer.echo(f"demo login: {eco.demo_login_hint()}", err=True)
 
@@ -285,9 +294,16 @@ def import_accounts(
         with rows_progress() as progress:
             task = progress.add_task(f"importing {file.name}", total=None)
             summary = await import_csv(
-                stores.graph, settings.keyring, org_id=org, path=file, columns=columns,
-                rejects_path=rejects_path, checkpoint_path=checkpoint, now=utcnow,
-                batch_size=batch_size, resume=not restart,
+                stores.graph,
+                settings.keyring,
+                org_id=org,
+                path=file,
+                columns=columns,
+                rejects_path=rejects_path,
+                checkpoint_path=checkpoint,
+                now=utcnow,
+                batch_size=batch_size,
+                resume=not restart,
                 on_progress=lambda n: progress.advance(task, n),
             )
         note = f"; rejects in {rejects_path}" if summary.rejected else ""
@@ -308,7 +324,9 @@ def keys_rotate(
         with rows_progress() as progress:
             task = progress.add_task("re-wrapping keys", total=None)
             report = await rotate(
-                stores.graph, settings.keyring, batch_size=batch_size,
+                stores.graph,
+                settings.keyring,
+                batch_size=batch_size,
                 on_batch=lambda n: progress.advance(task, n),
             )
         if report is None:

@@ -91,9 +91,7 @@ def load_settings(
     )
 
 
-def _secret(
-    env: Mapping[str, str], mode: Mode, *, create: bool
-) -> tuple[dict[int, bytes], str]:
+def _secret(env: Mapping[str, str], mode: Mode, *, create: bool) -> tuple[dict[int, bytes], str]:
     """The server secrets: TANDEM_SECRET, else TANDEM_SECRET_FILE, else in development a
     generated file under .tandem/ (0600). Production never generates one. Either holds
     one hex secret (key version 1) or `VERSION:HEX` entries, one per key version."""

@@ -130,9 +130,9 @@ class KeyState:
     cursor: str | None = None
 
     def version_for(self, active_hash: str) -> int:
-        if self.target_version is not None and self.cursor is not None:
-            if active_hash <= self.cursor:
-                return self.target_version
+        rewrapped = self.cursor is not None and active_hash <= self.cursor
+        if self.target_version is not None and rewrapped:
+            return self.target_version
         return self.active_version
 
 

@@ -111,7 +111,6 @@ class GraphStore(Protocol):
         """Every rule `from_org` has set for `to_org`, ordered by population."""
         ...
 
-
     # --- accounts and their hashed keys -------------------------------------------------
 
     async def upsert_accounts(
@@ -155,8 +154,7 @@ class GraphStore(Protocol):
         """The acting org's accounts (in `population` when given), ordered by id."""
         ...
 
-    async def count_accounts(self, acting_org: str, *, population: str | None = None) -> int:
-        ...
+    async def count_accounts(self, acting_org: str, *, population: str | None = None) -> int: ...
 
     # --- key rotation -------------------------------------------------------------------
 

@@ -83,20 +83,28 @@ async def upsert_accounts(
     actor.require(Permission.MANAGE_ACCOUNTS)
     if len(rows) > MAX_ROWS_PER_CALL:
         raise BadInput(
-            f"at most {MAX_ROWS_PER_CALL} rows per call; use `tandem import accounts` "
-            "for files", field="rows",
+            f"at most {MAX_ROWS_PER_CALL} rows per call; use `tandem import accounts` for files",
+            field="rows",
         )
     results = await write_rows(graph, actor.org_id, keyring, rows, now=now)
     written = sum(1 for r in results if r.status is not RowStatus.REJECTED)
     await audit.record(
-        identity, actor, "accounts.upsert", now=now,
-        rows=str(len(rows)), written=str(written),
+        identity,
+        actor,
+        "accounts.upsert",
+        now=now,
+        rows=str(len(rows)),
+        written=str(written),
     )
     return results
 
 
 async def delete_accounts(
-    graph: GraphStore, identity: IdentityStore, actor: Actor, crm_ids: Sequence[str], *,
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    crm_ids: Sequence[str],
+    *,
     now: datetime,
 ) -> list[str]:
     actor.require(Permission.MANAGE_ACCOUNTS)
@@ -104,8 +112,12 @@ async def delete_accounts(
         raise BadInput(f"at most {MAX_ROWS_PER_CALL} ids per call", field="crmIds")
     deleted = await graph.delete_accounts(actor.org_id, list(dict.fromkeys(crm_ids)))
     await audit.record(
-        identity, actor, "accounts.delete", now=now,
-        requested=str(len(crm_ids)), deleted=str(len(deleted)),
+        identity,
+        actor,
+        "accounts.delete",
+        now=now,
+        requested=str(len(crm_ids)),
+        deleted=str(len(deleted)),
     )
     return deleted
 
@@ -130,7 +142,9 @@ async def write_rows(
         if isinstance(outcome, RowResult):
             results[index] = outcome
         elif outcome.row.crm_id in seen:
-            results[index] = _reject(index, row, "DUPLICATE", "crmId", "crm id repeated in this batch")
+            results[index] = _reject(
+                index, row, "DUPLICATE", "crmId", "crm id repeated in this batch"
+            )
         else:
             seen.add(outcome.row.crm_id)
             prepared.append(outcome)
@@ -223,8 +237,14 @@ def _prepare(index: int, row: AccountInput) -> _Prepared | RowResult:
         detail = "; ".join(reasons) if reasons else "give a domain, a DUNS number or a name"
         return _reject(index, row, "NO_USABLE_KEY", "domains", f"no usable key: {detail}")
     clean = AccountInput(
-        crm_id=crm_id, name=name, owner=owner, populations=row.populations,
-        domains=row.domains, duns=row.duns, names=row.names, fields=row.fields,
+        crm_id=crm_id,
+        name=name,
+        owner=owner,
+        populations=row.populations,
+        domains=row.domains,
+        duns=row.duns,
+        names=row.names,
+        fields=row.fields,
     )
     return _Prepared(index, clean, list(keys), reasons)
 
@@ -241,8 +261,12 @@ def _text_problem(value: str, limit: int, *, required: bool) -> str | None:
 
 def _reject(index: int, row: AccountInput, code: str, field: str, message: str) -> RowResult:
     return RowResult(
-        index=index, crm_id=row.crm_id[:MAX_TEXT], status=RowStatus.REJECTED,
-        code=code, field=field, message=message,
+        index=index,
+        crm_id=row.crm_id[:MAX_TEXT],
+        status=RowStatus.REJECTED,
+        code=code,
+        field=field,
+        message=message,
     )
 
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from graph.errors import Conflict
 from graph.identity import IdentityStore, Membership, User
 from graph.model import Partnership, PartnershipStatus
 from graph.port import GraphStore
+from privacy.keyring import Keyring
+from resolvers.accounts import RowStatus, write_rows
 from resolvers.auth.config import AuthConfig
 from resolvers.auth.passwords import hash_password
+from seed.accounts import accounts_for
 from seed.generator import DEMO_PASSWORD, Ecosystem, SeedPartnership
 
 _BATCH = 500
+_ACCOUNT_BATCH = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,23 +29,41 @@ class LoadSummary:
     partnerships_created: int
     partnerships_present: int
     users_created: int
+    accounts_created: int
+    accounts_updated: int
 
     def __str__(self) -> str:
         return (
             f"orgs: {self.orgs_created} created, {self.orgs_present} already present; "
             f"partnerships: {self.partnerships_created} created, "
             f"{self.partnerships_present} already present; "
-            f"users: {self.users_created} created"
+            f"users: {self.users_created} created; "
+            f"accounts: {self.accounts_created} created, {self.accounts_updated} updated"
         )
 
 
 async def load_into(
-    graph: GraphStore, identity: IdentityStore, eco: Ecosystem, config: AuthConfig
+    graph: GraphStore,
+    identity: IdentityStore,
+    eco: Ecosystem,
+    config: AuthConfig,
+    keyring: Keyring,
+    *,
+    on_accounts: Callable[[int], None] | None = None,
 ) -> LoadSummary:
     orgs_created, orgs_present = await _load_orgs(graph, eco)
     made, present = await _load_partnerships(graph, eco)
     users = await _load_users(identity, eco, config)
-    return LoadSummary(orgs_created, orgs_present, made, present, users)
+    created = updated = 0
+    for org in eco.orgs:
+        rows = accounts_for(eco.scale, eco.seed, org)
+        while batch := list(itertools.islice(rows, _ACCOUNT_BATCH)):
+            results = await write_rows(graph, org.id, keyring, batch, now=org.created_at)
+            created += sum(r.status is RowStatus.CREATED for r in results)
+            updated += sum(r.status is RowStatus.UPDATED for r in results)
+            if on_accounts is not None:
+                on_accounts(len(batch))
+    return LoadSummary(orgs_created, orgs_present, made, present, users, created, updated)
 
 
 async def _load_orgs(graph: GraphStore, eco: Ecosystem) -> tuple[int, int]:

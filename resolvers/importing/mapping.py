@@ -32,8 +32,13 @@ class ColumnMap:
 
 PRESETS: dict[str, ColumnMap] = {
     "tandem": ColumnMap(
-        crm_id=("crm_id",), name=("name",), owner=("owner",), domains=("domain", "domains"),
-        duns=("duns",), legal_names=("legal_name",), populations=("population", "populations"),
+        crm_id=("crm_id",),
+        name=("name",),
+        owner=("owner",),
+        domains=("domain", "domains"),
+        duns=("duns",),
+        legal_names=("legal_name",),
+        populations=("population", "populations"),
     ),
     "salesforce": ColumnMap(
         crm_id=("Account ID", "Id", "Account Id"),
@@ -45,9 +50,12 @@ PRESETS: dict[str, ColumnMap] = {
         populations=("Type", "Account Type"),
         fields=("Industry", "Billing Country", "BillingCountry", "Annual Revenue"),
         population_values={
-            "customer": "CUSTOMER", "customer - direct": "CUSTOMER",
-            "customer - channel": "CUSTOMER", "prospect": "PROSPECT",
-            "former customer": "CHURNED", "churned": "CHURNED",
+            "customer": "CUSTOMER",
+            "customer - direct": "CUSTOMER",
+            "customer - channel": "CUSTOMER",
+            "prospect": "PROSPECT",
+            "former customer": "CHURNED",
+            "churned": "CHURNED",
         },
     ),
     "hubspot": ColumnMap(
@@ -59,10 +67,14 @@ PRESETS: dict[str, ColumnMap] = {
         populations=("Lifecycle Stage", "lifecyclestage"),
         fields=("Industry", "Country/Region", "Annual Revenue"),
         population_values={
-            "customer": "CUSTOMER", "opportunity": "OPEN_OPPORTUNITY",
-            "lead": "PROSPECT", "subscriber": "PROSPECT",
-            "marketing qualified lead": "PROSPECT", "sales qualified lead": "PROSPECT",
-            "marketingqualifiedlead": "PROSPECT", "salesqualifiedlead": "PROSPECT",
+            "customer": "CUSTOMER",
+            "opportunity": "OPEN_OPPORTUNITY",
+            "lead": "PROSPECT",
+            "subscriber": "PROSPECT",
+            "marketing qualified lead": "PROSPECT",
+            "sales qualified lead": "PROSPECT",
+            "marketingqualifiedlead": "PROSPECT",
+            "salesqualifiedlead": "PROSPECT",
             "former customer": "CHURNED",
         },
     ),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,19 +11,7 @@ import pytest
 from api.settings import Mode, load_settings
 from graph.errors import ConfigurationError
 from tests.api.conftest import TEST_SECRET
-
-
-def run_tandem(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
-    return subprocess.run(
-        [sys.executable, "-m", "api", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env={**clean, "PYTHONPATH": str(Path(__file__).parents[2]), **env},
-        check=False,
-    )
+from tests.api.startup_helpers import run_tandem
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
