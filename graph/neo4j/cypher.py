@@ -8,10 +8,20 @@ Graph shape:
                                       ended_at, ended_by})-[:WITH]->(:Org)
     (:Org)-[:PARTNERS_WITH {partnership_id, status, since}]->(:Org)   while ACTIVE only
     (:SharingRule {key, from_org, to_org, population, level, fields, updated_at})
+    (:Org)-[:OWNS]->(:Account {id, org_id, crm_id, name, owner, populations,
+                                field_names, field_values, created_at, updated_at})
+    (:Account)-[:KEYED_BY]->(:AccountKey {h, v, kind})   one node per distinct hash
+    (:KeyState {id: 'keys', active_version, target_version, cursor, lock})   singleton
 
 `live_key` equals `pair_key` (the unordered pair of org ids) while the partnership is
 INVITED or ACTIVE and is absent otherwise; its uniqueness constraint is what allows at
 most one live partnership per pair, also under concurrent writes.
+
+Every write to accounts, keys or the key state first MERGEs the KeyState node and sets
+its `lock` counter (LOCK_KEY_STATE), so Neo4j holds that node's write lock until commit:
+such transactions run one at a time, which keeps the shared AccountKey MERGEs from
+clashing and makes the state a transaction read the state it writes under. An absent
+KeyState node means version 1 with no rotation.
 """
 
 from __future__ import annotations
@@ -24,6 +34,14 @@ SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE CONSTRAINT partnership_live_key IF NOT EXISTS "
     "FOR (p:Partnership) REQUIRE p.live_key IS UNIQUE",
     "CREATE CONSTRAINT sharing_rule_key IF NOT EXISTS FOR (r:SharingRule) REQUIRE r.key IS UNIQUE",
+    "CREATE CONSTRAINT account_id IF NOT EXISTS FOR (a:Account) REQUIRE a.id IS UNIQUE",
+    # Composite uniqueness is Community (node KEY constraints are Enterprise only).
+    "CREATE CONSTRAINT account_org_crm IF NOT EXISTS "
+    "FOR (a:Account) REQUIRE (a.org_id, a.crm_id) IS UNIQUE",
+    "CREATE CONSTRAINT account_key_h IF NOT EXISTS FOR (k:AccountKey) REQUIRE k.h IS UNIQUE",
+    "CREATE CONSTRAINT key_state_id IF NOT EXISTS FOR (s:KeyState) REQUIRE s.id IS UNIQUE",
+    # An org's accounts in id order: list_accounts seeks org_id and reads ids in order.
+    "CREATE INDEX account_org_list IF NOT EXISTS FOR (a:Account) ON (a.org_id, a.id)",
     "CREATE INDEX partnership_pair_key IF NOT EXISTS FOR (p:Partnership) ON (p.pair_key)",
     "CREATE INDEX sharing_rule_pair IF NOT EXISTS FOR (r:SharingRule) ON (r.from_org, r.to_org)",
 )
@@ -139,4 +157,149 @@ SHARING_RULES: Final = """
 MATCH (r:SharingRule {from_org: $from_org, to_org: $to_org})
 RETURN r {.*} AS row
 ORDER BY r.population
+"""
+
+# --- accounts -------------------------------------------------------------------------
+
+# First statement of every account / key write: take the key-state lock, read the state.
+LOCK_KEY_STATE: Final = """
+MERGE (ks:KeyState {id: 'keys'})
+ON CREATE SET ks.active_version = 1
+SET ks.lock = coalesce(ks.lock, 0) + 1
+RETURN ks {.active_version, .target_version, .cursor} AS row
+"""
+
+KEY_STATE: Final = """
+OPTIONAL MATCH (ks:KeyState {id: 'keys'})
+RETURN ks {.active_version, .target_version, .cursor} AS row
+"""
+
+ORG_EXISTS: Final = """
+OPTIONAL MATCH (o:Org {id: $org})
+RETURN {exists: o IS NOT NULL} AS row
+"""
+
+# One row per account: create or replace it, drop the key links it no longer has (their
+# hashes come back as `unlinked`), MERGE its keys and links. `updated_at` is null right
+# after the MERGE only for an account this statement created.
+UPSERT_ACCOUNTS: Final = """
+MATCH (o:Org {id: $org})
+UNWIND $rows AS row
+MERGE (a:Account {org_id: $org, crm_id: row.crm_id})
+ON CREATE SET a.id = row.new_id, a.created_at = $at
+WITH o, row, a, a.updated_at IS NULL AS created
+SET a.name = row.name,
+    a.owner = row.owner,
+    a.populations = row.populations,
+    a.field_names = row.field_names,
+    a.field_values = row.field_values,
+    a.updated_at = $at
+FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END | CREATE (o)-[:OWNS]->(a))
+WITH row, a, created
+CALL (row, a) {
+    MATCH (a)-[r:KEYED_BY]->(old:AccountKey)
+    WHERE NOT old.h IN row.hs
+    DELETE r
+    RETURN collect(old.h) AS unlinked
+}
+CALL (row, a) {
+    UNWIND row.keys AS key
+    MERGE (k:AccountKey {h: key.h})
+    ON CREATE SET k.v = key.v, k.kind = key.kind
+    MERGE (a)-[:KEYED_BY]->(k)
+    RETURN count(k) AS linked
+}
+RETURN {crm_id: row.crm_id, id: a.id, created: created, unlinked: unlinked} AS row
+"""
+
+# Keys among $hs that no account links to any more.
+DELETE_ORPHAN_KEYS: Final = """
+UNWIND $hs AS h
+MATCH (k:AccountKey {h: h})
+WHERE NOT EXISTS { (k)<-[:KEYED_BY]-() }
+DELETE k
+RETURN count(k) AS row
+"""
+
+DELETE_ACCOUNTS: Final = """
+UNWIND $crm_ids AS crm_id
+MATCH (a:Account {org_id: $org, crm_id: crm_id})
+WITH a, crm_id, [(a)-[:KEYED_BY]->(k:AccountKey) | k.h] AS hs
+DETACH DELETE a
+RETURN {crm_id: crm_id, hs: hs} AS row
+"""
+
+GET_ACCOUNTS: Final = """
+MATCH (a:Account) WHERE a.id IN $ids AND a.org_id = $org
+RETURN a {.*, keys: [(a)-[:KEYED_BY]->(k:AccountKey) | k {.h, .v, .kind}]} AS row
+"""
+
+# `$after` is '' for the first page; ids are never empty.
+LIST_ACCOUNTS: Final = """
+MATCH (a:Account)
+WHERE a.org_id = $org AND a.id > $after
+RETURN a {.*, keys: [(a)-[:KEYED_BY]->(k:AccountKey) | k {.h, .v, .kind}]} AS row
+ORDER BY a.id
+LIMIT $limit
+"""
+
+LIST_ACCOUNTS_IN_POPULATION: Final = """
+MATCH (a:Account)
+WHERE a.org_id = $org AND a.id > $after AND $population IN a.populations
+RETURN a {.*, keys: [(a)-[:KEYED_BY]->(k:AccountKey) | k {.h, .v, .kind}]} AS row
+ORDER BY a.id
+LIMIT $limit
+"""
+
+# The org's OWNS degree: read from the node's relationship counts, not by a scan.
+COUNT_ACCOUNTS: Final = """
+OPTIONAL MATCH (o:Org {id: $org})
+RETURN CASE WHEN o IS NULL THEN 0 ELSE COUNT { (o)-[:OWNS]->() } END AS row
+"""
+
+COUNT_ACCOUNTS_IN_POPULATION: Final = """
+MATCH (a:Account)
+WHERE a.org_id = $org AND $population IN a.populations
+RETURN count(a) AS row
+"""
+
+# --- key rotation ---------------------------------------------------------------------
+
+SET_KEY_STATE: Final = """
+MATCH (ks:KeyState {id: 'keys'})
+SET ks.active_version = $active_version,
+    ks.target_version = $target_version,
+    ks.cursor = $cursor
+RETURN ks {.active_version, .target_version, .cursor} AS row
+"""
+
+# Walks the AccountKey.h index upwards from the cursor.
+KEYS_TO_ROTATE: Final = """
+MATCH (k:AccountKey)
+WHERE k.h > $after AND k.v = $active
+RETURN k.h AS row
+ORDER BY k.h
+LIMIT $limit
+"""
+
+ANY_KEY_AT_VERSION: Final = """
+MATCH (k:AccountKey) WHERE k.v = $version
+RETURN k.h AS row
+LIMIT 1
+"""
+
+REWRAP_KEYS: Final = """
+UNWIND $pairs AS p
+MATCH (k:AccountKey {h: p.old})
+WHERE k.v = $active
+SET k.h = p.new, k.v = $target
+RETURN count(k) AS row
+"""
+
+# --- tests only -----------------------------------------------------------------------
+
+DUMP: Final = """
+MATCH (n) RETURN properties(n) AS row
+UNION ALL
+MATCH ()-[r]->() RETURN properties(r) AS row
 """

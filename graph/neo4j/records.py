@@ -1,17 +1,32 @@
 """Domain records to Cypher parameters and back.
 
 Datetimes travel as Neo4j DateTime values and come back as aware UTC `datetime`s;
-org types as a sorted list of strings; enums as their string values.
+org types as a sorted list of strings; enums as their string values. An account's
+fields are two parallel lists (`field_names`, `field_values`), sorted by name.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.model import Org, OrgType, Partnership, PartnershipStatus, SharingLevel, SharingRule
+from graph.errors import BadInput
+from graph.model import (
+    Account,
+    AccountUpsert,
+    HashedKey,
+    KeyKind,
+    KeyState,
+    Org,
+    OrgType,
+    Partnership,
+    PartnershipStatus,
+    SharingLevel,
+    SharingRule,
+    StoredKey,
+)
 
 Row = Mapping[str, Any]
 
@@ -110,3 +125,88 @@ def sharing_rule_from(row: Row) -> SharingRule:
         fields=tuple(row.get("fields") or ()),
         updated_at=to_optional_datetime(row.get("updated_at")),
     )
+
+
+# --- accounts and key state -----------------------------------------------------------
+
+
+def key_state_from(row: Row | None) -> KeyState:
+    """The KeyState node's properties; no node means version 1 with no rotation."""
+    if row is None:
+        return KeyState()
+    return KeyState(
+        active_version=row.get("active_version") or 1,
+        target_version=row.get("target_version"),
+        cursor=row.get("cursor"),
+    )
+
+
+def key_state_params(state: KeyState) -> dict[str, Any]:
+    return {
+        "active_version": state.active_version,
+        "target_version": state.target_version,
+        "cursor": state.cursor,
+    }
+
+
+def stored_keys(keys: Sequence[HashedKey], state: KeyState) -> list[dict[str, Any]]:
+    """Each key at the version the state picks for it, one entry per distinct hash."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for key in keys:
+        version = state.version_for(key.active)
+        h = key.active if version == state.active_version else key.target
+        if h is None:
+            raise BadInput(
+                "a key rotation is under way: every key needs its target-version hash",
+                field="keys",
+            )
+        chosen.setdefault(h, {"h": h, "v": version, "kind": str(key.kind)})
+    return list(chosen.values())
+
+
+def account_params(row: AccountUpsert, state: KeyState) -> dict[str, Any]:
+    keys = stored_keys(row.keys, state)
+    fields = sorted(row.fields)
+    return {
+        "crm_id": row.crm_id,
+        "new_id": row.new_id,
+        "name": row.name,
+        "owner": row.owner,
+        "populations": sorted(set(row.populations)),
+        "field_names": [name for name, _ in fields],
+        "field_values": [value for _, value in fields],
+        "keys": keys,
+        "hs": [key["h"] for key in keys],
+    }
+
+
+def account_from(row: Row) -> Account:
+    names = row.get("field_names") or ()
+    values = row.get("field_values") or ()
+    keys = sorted(
+        (StoredKey(KeyKind(k["kind"]), k["h"], k["v"]) for k in row.get("keys") or ()),
+        key=lambda k: (k.kind, k.h),
+    )
+    return Account(
+        id=row["id"],
+        org_id=row["org_id"],
+        crm_id=row["crm_id"],
+        name=row["name"],
+        owner=row.get("owner"),
+        populations=tuple(sorted(set(row.get("populations") or ()))),
+        fields=tuple(sorted(zip(names, values, strict=True))),
+        keys=tuple(keys),
+        created_at=to_datetime(row["created_at"]),
+        updated_at=to_datetime(row["updated_at"]),
+    )
+
+
+def dump_values(props: Row) -> list[str]:
+    """Every property value as text; list elements one by one."""
+    out: list[str] = []
+    for value in props.values():
+        if isinstance(value, list):
+            out.extend(str(v) for v in value)
+        else:
+            out.append(str(value))
+    return out

@@ -7,19 +7,35 @@ functions only run their one statement and read its rows, which makes them idemp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import ConfigurationError as DriverConfigurationError
+from neo4j.exceptions import ConstraintError
 
-from graph.errors import BadInput, ConfigurationError, Forbidden, NotFound
-from graph.model import Org, Page, Partnership, PartnershipStatus, SharingRule
+from graph.errors import BadInput, ConfigurationError, Conflict, Forbidden, NotFound
+from graph.model import (
+    Account,
+    AccountUpsert,
+    KeyState,
+    Org,
+    Page,
+    Partnership,
+    PartnershipStatus,
+    SharingRule,
+    UpsertResult,
+)
 from graph.neo4j import cypher
 from graph.neo4j.errors import describe, domain_errors
 from graph.neo4j.records import (
     Row,
+    account_from,
+    account_params,
+    dump_values,
+    key_state_from,
+    key_state_params,
     org_from,
     org_params,
     pair_key,
@@ -43,6 +59,14 @@ async def _rows(
     return [record["row"] async for record in result]
 
 
+async def _scalars(
+    tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
+) -> list[Any]:
+    """Run one statement whose `row` column is a plain value, not a map."""
+    result = await tx.run(query, params)
+    return [record["row"] async for record in result]
+
+
 async def _consume(
     tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
 ) -> list[Row]:
@@ -59,6 +83,28 @@ def _page(rows: list[Row], first: int, convert: Callable[[Row], T]) -> tuple[lis
 def _check_first(first: int) -> None:
     if first < 0:
         raise BadInput("first must not be negative", field="first")
+
+
+def _check_aware(at: datetime) -> None:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise BadInput("timestamps must be timezone-aware", field="at")
+
+
+async def _lock_key_state(tx: AsyncManagedTransaction) -> KeyState:
+    """Take the key-state lock (held until the transaction ends) and read the state."""
+    rows = await _rows(tx, cypher.LOCK_KEY_STATE, {})
+    return key_state_from(rows[0])
+
+
+async def _delete_orphan_keys(tx: AsyncManagedTransaction, hashes: set[str]) -> None:
+    if hashes:
+        await _consume(tx, cypher.DELETE_ORPHAN_KEYS, {"hs": sorted(hashes)})
+
+
+# A constraint error in a transaction that holds the key-state lock can only come from
+# creating the KeyState node itself (two first-ever writers) or from a caller's clash
+# (a reused account id); the first goes away on retry, the second stays a Conflict.
+_CONSTRAINT_RETRIES = 3
 
 
 class Neo4jStore:
@@ -103,6 +149,23 @@ class Neo4jStore:
             async with self._driver.session(database=self._database) as session:
                 return await session.execute_write(_rows, query, params)
 
+    async def _transaction(
+        self, work: Callable[[AsyncManagedTransaction], Awaitable[T]], *, write: bool
+    ) -> T:
+        """Run a multi-statement work function in one managed transaction."""
+        with domain_errors(self._server, self._database):
+            attempt = 1
+            while True:
+                async with self._driver.session(database=self._database) as session:
+                    try:
+                        if write:
+                            return await session.execute_write(work)
+                        return await session.execute_read(work)
+                    except ConstraintError:
+                        if attempt >= _CONSTRAINT_RETRIES:
+                            raise
+                        attempt += 1
+
     async def _run_schema(self, query: LiteralString) -> None:
         with domain_errors(self._server, self._database):
             async with self._driver.session(database=self._database) as session:
@@ -129,6 +192,12 @@ class Neo4jStore:
         if not self._allow_reset:
             raise Forbidden("reset() deletes everything; open the store with allow_reset=True")
         await self._write(cypher.RESET)
+
+    async def dump(self) -> list[str]:
+        if not self._allow_reset:
+            raise Forbidden("dump() is for tests; open the store with allow_reset=True")
+        rows = await self._read(cypher.DUMP)
+        return [value for props in rows for value in dump_values(props)]
 
     # --- orgs -------------------------------------------------------------------------
 
@@ -230,3 +299,168 @@ class Neo4jStore:
     async def sharing_rules(self, from_org: str, to_org: str) -> list[SharingRule]:
         rows = await self._read(cypher.SHARING_RULES, from_org=from_org, to_org=to_org)
         return [sharing_rule_from(row) for row in rows]
+
+    # --- accounts ---------------------------------------------------------------------
+
+    async def upsert_accounts(
+        self,
+        acting_org: str,
+        rows: Sequence[AccountUpsert],
+        *,
+        expected_state: KeyState,
+        at: datetime,
+    ) -> list[UpsertResult]:
+        _check_aware(at)
+        seen: set[str] = set()
+        for row in rows:
+            if row.crm_id in seen:
+                raise BadInput(f"crm_id {row.crm_id!r} appears twice", field="crm_id")
+            seen.add(row.crm_id)
+        if not rows:
+            return []
+
+        async def work(tx: AsyncManagedTransaction) -> list[Row]:
+            state = await _lock_key_state(tx)
+            if state != expected_state:
+                raise Conflict("the key state changed; hash the keys again and retry")
+            [org] = await _rows(tx, cypher.ORG_EXISTS, {"org": acting_org})
+            if not org["exists"]:
+                raise NotFound(f"no org {acting_org!r}")
+            params = [account_params(row, state) for row in rows]
+            result = await _rows(
+                tx, cypher.UPSERT_ACCOUNTS, {"org": acting_org, "rows": params, "at": at}
+            )
+            await _delete_orphan_keys(tx, {h for r in result for h in r["unlinked"]})
+            return result
+
+        result = await self._transaction(work, write=True)
+        by_crm_id = {r["crm_id"]: r for r in result}
+        return [
+            UpsertResult(
+                crm_id=row.crm_id,
+                account_id=by_crm_id[row.crm_id]["id"],
+                created=by_crm_id[row.crm_id]["created"],
+            )
+            for row in rows
+        ]
+
+    async def delete_accounts(self, acting_org: str, crm_ids: Sequence[str]) -> list[str]:
+        if not crm_ids:
+            return []
+        unique = sorted(set(crm_ids))
+
+        async def work(tx: AsyncManagedTransaction) -> list[str]:
+            # The lock keeps a concurrent upsert from linking a key this deletes.
+            await _lock_key_state(tx)
+            rows = await _rows(tx, cypher.DELETE_ACCOUNTS, {"org": acting_org, "crm_ids": unique})
+            await _delete_orphan_keys(tx, {h for r in rows for h in r["hs"]})
+            return [r["crm_id"] for r in rows]
+
+        return await self._transaction(work, write=True)
+
+    async def get_accounts(self, acting_org: str, ids: Sequence[str]) -> dict[str, Account]:
+        if not ids:
+            return {}
+        rows = await self._read(cypher.GET_ACCOUNTS, org=acting_org, ids=list(set(ids)))
+        return {a.id: a for a in map(account_from, rows)}
+
+    async def list_accounts(
+        self,
+        acting_org: str,
+        *,
+        population: str | None = None,
+        first: int,
+        after: str | None = None,
+    ) -> Page[Account]:
+        _check_first(first)
+        params: dict[str, Any] = {"org": acting_org, "after": after or "", "limit": first + 1}
+        if population is None:
+            rows = await self._read(cypher.LIST_ACCOUNTS, **params)
+        else:
+            rows = await self._read(
+                cypher.LIST_ACCOUNTS_IN_POPULATION, population=population, **params
+            )
+        items, has_next = _page(rows, first, account_from)
+        return Page(items=items, has_next=has_next, cursors=[a.id for a in items])
+
+    async def count_accounts(self, acting_org: str, *, population: str | None = None) -> int:
+        async def work(tx: AsyncManagedTransaction) -> int:
+            if population is None:
+                params = {"org": acting_org}
+                [count] = await _scalars(tx, cypher.COUNT_ACCOUNTS, params)
+            else:
+                params = {"org": acting_org, "population": population}
+                [count] = await _scalars(tx, cypher.COUNT_ACCOUNTS_IN_POPULATION, params)
+            return int(count)
+
+        return await self._transaction(work, write=False)
+
+    # --- key rotation -----------------------------------------------------------------
+
+    async def key_state(self) -> KeyState:
+        rows = await self._read(cypher.KEY_STATE)
+        return key_state_from(rows[0])
+
+    async def start_rotation(self, target_version: int) -> KeyState:
+        async def work(tx: AsyncManagedTransaction) -> KeyState:
+            state = await _lock_key_state(tx)
+            if state.target_version == target_version:
+                return state
+            if state.target_version is not None:
+                raise Conflict(f"a rotation to version {state.target_version} is under way")
+            if target_version <= state.active_version:
+                raise Conflict(f"version {target_version} is not newer than the active one")
+            new = KeyState(active_version=state.active_version, target_version=target_version)
+            await _consume(tx, cypher.SET_KEY_STATE, key_state_params(new))
+            return new
+
+        return await self._transaction(work, write=True)
+
+    async def keys_to_rotate(self, *, first: int) -> list[str]:
+        _check_first(first)
+
+        async def work(tx: AsyncManagedTransaction) -> list[str]:
+            [row] = await _rows(tx, cypher.KEY_STATE, {})
+            state = key_state_from(row)
+            if state.target_version is None or first == 0:
+                return []
+            params = {"active": state.active_version, "after": state.cursor or "", "limit": first}
+            return [str(h) for h in await _scalars(tx, cypher.KEYS_TO_ROTATE, params)]
+
+        return await self._transaction(work, write=False)
+
+    async def rewrap_keys(self, rewraps: Sequence[tuple[str, str]], *, cursor: str) -> int:
+        if any(old > cursor for old, _ in rewraps):
+            raise BadInput("the cursor must not be below a rewrapped hash", field="cursor")
+
+        async def work(tx: AsyncManagedTransaction) -> int:
+            state = await _lock_key_state(tx)
+            if state.target_version is None:
+                raise Conflict("no key rotation is under way")
+            if state.cursor is not None and cursor < state.cursor:
+                raise Conflict("the cursor may only move forward")
+            pairs = [{"old": old, "new": new} for old, new in rewraps]
+            [count] = await _scalars(
+                tx,
+                cypher.REWRAP_KEYS,
+                {"pairs": pairs, "active": state.active_version, "target": state.target_version},
+            )
+            moved = KeyState(state.active_version, state.target_version, cursor)
+            await _consume(tx, cypher.SET_KEY_STATE, key_state_params(moved))
+            return int(count)
+
+        return await self._transaction(work, write=True)
+
+    async def finish_rotation(self) -> KeyState:
+        async def work(tx: AsyncManagedTransaction) -> KeyState:
+            state = await _lock_key_state(tx)
+            if state.target_version is None:
+                raise Conflict("no key rotation is under way")
+            left = await _rows(tx, cypher.ANY_KEY_AT_VERSION, {"version": state.active_version})
+            if left:
+                raise Conflict("keys are left at the old version; rewrap them first")
+            done = KeyState(active_version=state.target_version)
+            await _consume(tx, cypher.SET_KEY_STATE, key_state_params(done))
+            return done
+
+        return await self._transaction(work, write=True)
