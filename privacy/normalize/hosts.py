@@ -27,6 +27,9 @@ def host_of(text: str) -> str:
     are brackets and ports still distinguishable from the address.
     """
     rest = text
+    # "Jane Doe <jane@acme.com>", as mail clients and CRM exports write addresses.
+    if rest.endswith(">") and "<" in rest:
+        rest = rest[rest.rindex("<") + 1 : -1].strip()
     if (match := _SCHEME.match(rest)) or (match := _OPAQUE_SCHEME.match(rest)):
         rest = rest[match.end() :]
     elif rest.startswith("//"):

@@ -37,6 +37,8 @@ ACCEPTED = [
     ("Jane.Doe+crm@Sales.Example.CO.UK", "example.co.uk"),
     ("mailto:jane@acme.org", "acme.org"),
     ('"odd@local"@acme.net', "acme.net"),
+    ("Jane Doe <jane@acme.com>", "acme.com"),
+    ("<https://www.acme.com/>", "acme.com"),
     # multi-level public suffixes
     ("www.example.co.uk", "example.co.uk"),
     ("www.co.uk", "www.co.uk"),  # "www" is just a name registered under co.uk
@@ -107,6 +109,7 @@ REJECTED = [
     ("https://", NO_HOST),
     ("jane@", NO_HOST),
     ("mailto:", NO_HOST),
+    ("Jane Doe <>", NO_HOST),
     # IP addresses, however written
     ("127.0.0.1", IP),
     ("http://10.0.0.1:8080/admin", IP),

@@ -19,7 +19,7 @@ from privacy.normalize import (
 )
 
 # deadline off: the first call loads the suffix list; speed has its own tests.
-PROPERTY = settings(max_examples=100, deadline=None, database=None)
+PROPERTY = settings(max_examples=80, deadline=None, database=None)
 
 LDH_LABEL = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?", fullmatch=True)
 UNICODE_LABEL = st.text(
@@ -51,7 +51,8 @@ HOSTS = st.builds(
 )
 # Ways the same host arrives in a CRM export.
 SPELLINGS: list[Callable[[str], str]] = [
-    lambda h: h.upper(),
+    # ASCII only: str.upper() turns "ß" into "SS", a different name under IDNA 2008.
+    lambda h: "".join(c.upper() if c.isascii() else c for c in h),
     lambda h: f"{h}.",
     lambda h: f"  {h}\t",
     lambda h: f"https://{h}/",
