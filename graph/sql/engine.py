@@ -1,9 +1,9 @@
 """Engines per dialect.
 
-SQLite: WAL, foreign keys and a busy timeout on every connection. The driver's own
-implicit BEGIN is turned off and the engine emits it: `BEGIN IMMEDIATE` for write units
-of work, so concurrent writers queue on the busy timeout instead of failing with
-"database is locked" when a deferred transaction tries to upgrade its lock.
+SQLite: WAL, foreign keys, a busy timeout and a larger page cache on every connection.
+The driver's own implicit BEGIN is turned off and the engine emits it: `BEGIN IMMEDIATE`
+for write units of work, so concurrent writers queue on the busy timeout instead of
+failing with "database is locked" when a deferred transaction tries to upgrade its lock.
 
 PostgreSQL (asyncpg): a short connect timeout so calls fail fast while the server is
 down, and pre-ping so the pool recovers by itself once it is back.
@@ -53,6 +53,9 @@ def _sqlite_engine(url: str) -> AsyncEngine:
             "PRAGMA journal_mode = WAL",
             "PRAGMA synchronous = NORMAL",
             "PRAGMA foreign_keys = ON",
+            # 64 MiB of page cache (the default is 2): bulk account imports insert into
+            # indexes on random hashes, and run about half as fast from a small cache.
+            "PRAGMA cache_size = -65536",
         ):
             cursor.execute(pragma)
         cursor.close()

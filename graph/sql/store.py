@@ -421,25 +421,19 @@ class SqlStore:
                 )
                 await session.execute(delete(KEYS).where(KEYS.c.account_id.in_(chunk)))
             populations = [
-                {"account_id": ids[p.row.crm_id][0], "org_id": acting_org, "population": pop}
+                (ids[p.row.crm_id][0], acting_org, population)
                 for p in prepared
-                for pop in p.populations
+                for population in p.populations
             ]
-            if populations:
-                await session.execute(insert(POPULATIONS), populations)
+            await _insert_many(
+                session, POPULATIONS, ("account_id", "org_id", "population"), populations
+            )
             keys = [
-                {
-                    "account_id": ids[p.row.crm_id][0],
-                    "org_id": acting_org,
-                    "kind": kind,
-                    "h": h,
-                    "v": v,
-                }
+                (ids[p.row.crm_id][0], acting_org, kind, h, v)
                 for p in prepared
                 for kind, h, v in p.keys
             ]
-            if keys:
-                await session.execute(insert(KEYS), keys)
+            await _insert_many(session, KEYS, ("account_id", "org_id", "kind", "h", "v"), keys)
         return [
             UpsertResult(
                 crm_id=row.crm_id, account_id=ids[row.crm_id][0], created=ids[row.crm_id][1]
@@ -623,6 +617,25 @@ def _page(items: list[T], first: int, key: Callable[[T], str]) -> Page[T]:
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(values), IN_CHUNK):
         yield values[start : start + IN_CHUNK]
+
+
+async def _insert_many(
+    session: AsyncSession, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """INSERT many rows of plain values (text, integers) through the driver's executemany:
+    SQLAlchemy's per-row parameter processing would cost more than the database does."""
+    if not rows:
+        return
+    connection = await session.connection()
+    compiled = (
+        insert(table)
+        .values({column: bindparam(column) for column in columns})
+        .compile(dialect=connection.dialect)
+    )
+    order = [columns.index(name) for name in compiled.positiontup or ()]
+    if order != list(range(len(columns))):  # the statement lists the table's column order
+        rows = [tuple(row[i] for i in order) for row in rows]
+    await connection.exec_driver_sql(str(compiled), rows)
 
 
 def _text(value: Any) -> str:
