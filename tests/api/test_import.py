@@ -65,7 +65,7 @@ async def test_salesforce_preset_imports_with_rejects_by_line(
         batch_size=50,
     )
     assert (summary.rows, summary.created, summary.rejected) == (120, 115, 5)
-    lines = list(csv.reader(rejects.open()))
+    lines = list(csv.reader(rejects.read_text().splitlines()))
     assert lines[0] == ["line", "crm_id", "code", "field", "reason"]
     assert [int(r[0]) for r in lines[1:]] == [2, 27, 52, 77, 102]  # file lines, header is 1
     assert {r[2] for r in lines[1:]} == {"NO_USABLE_KEY"}

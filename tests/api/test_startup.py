@@ -63,8 +63,8 @@ def test_development_generates_a_private_secret_once(tmp_path: Path) -> None:
     finally:
         os.chdir(cwd)
     assert first.mode is Mode.DEVELOPMENT
-    assert first.secret == second.secret
-    assert len(first.secret) == 32
+    assert first.secrets == second.secrets
+    assert len(first.secrets[1]) == 32
     assert (tmp_path / ".tandem" / "secret").stat().st_mode & 0o777 == 0o600
 
 

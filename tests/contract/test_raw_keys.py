@@ -16,10 +16,10 @@ from resolvers.importing.mapping import PRESETS
 from tests.factories import at, make_org
 
 KEYRING = Keyring.from_secrets({1: b"k" * 32})
-DOMAINS = ["secret-domain-alpha.com", "xn--bcher-kva.example", "beta-corp.co.uk"]
+DOMAINS = ["secret-domain-alpha.com", "xn--bcher-laden-thb.de", "beta-corp.co.uk"]
 DUNS = ["804735132", "150483782"]
 NAMES = ["Zyxwv Holdings", "Qwertyco Industries"]
-RAW = DOMAINS + DUNS + ["zyxwv holdings", "qwertyco industries", "bücher.example", "zyxwv"]
+RAW = DOMAINS + DUNS + ["zyxwv holdings", "qwertyco industries", "bücher-laden.de", "zyxwv"]
 
 
 async def test_no_raw_key_in_the_store_or_logs(
@@ -36,7 +36,7 @@ async def test_no_raw_key_in_the_store_or_logs(
             duns=(DUNS[0],),
             names=(NAMES[0],),
         ),
-        AccountInput(crm_id="api-2", name="Other", domains=("https://www.bücher.example/x",)),
+        AccountInput(crm_id="api-2", name="Other", domains=("https://www.bücher-laden.de/x",)),
     ]
     results = await write_rows(store, org.id, KEYRING, rows, now=at(1))
     assert [r.status for r in results] == [RowStatus.CREATED, RowStatus.CREATED]
