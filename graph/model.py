@@ -113,7 +113,7 @@ class HashedKey:
     target: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class StoredKey:
     kind: KeyKind
     h: str
