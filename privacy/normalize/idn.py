@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import idna
 
 from graph.model import KeyKind
@@ -19,6 +21,27 @@ def to_ascii(host: str) -> str:
     Look-alikes in other scripts stay distinct: UTS #46 maps case and width, not
     confusables, so a Cyrillic U+0430 keeps its own A-label apart from Latin "a".
     """
+    if (fast := _plain_ascii(host)) is not None:
+        return fast
+    return _uts46(host)
+
+
+# A letter-digit-hyphen label with no "--" in positions 3-4 (which would make it an
+# A-label or a reserved form): UTS #46 maps it to its lowercase self and IDNA 2008
+# accepts it as it is, so the pure-Python encoder (most of the cost) can be skipped.
+_PLAIN_LABEL = re.compile(r"(?!-)(?!..--)[a-z0-9-]{1,63}(?<!-)")
+
+
+def _plain_ascii(host: str) -> str | None:
+    if not host.isascii():
+        return None
+    labels = host.lower().removesuffix(".").split(".")
+    if len(host) > MAX_NAME_OCTETS or not all(_PLAIN_LABEL.fullmatch(x) for x in labels):
+        return None
+    return ".".join(labels)
+
+
+def _uts46(host: str) -> str:
     try:
         # Non-transitional keeps "ß" and ZWJ/ZWNJ as they are, as browsers now do;
         # transitional processing would fold "faß.de" into the different "fass.de".
