@@ -19,10 +19,11 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 POM="$HERE/pom.xml"
 PYTHON="${PYTHON:-python3}"
 START_TIMEOUT="${NEO4J_START_TIMEOUT:-120}"
+# Heap and page cache: small for tests; benchmarks raise them (bench/run).
 MAIN_CLASS="org.neo4j.server.CommunityEntryPoint"
 # The add-opens that Neo4j's own conf/neo4j.conf ships for Java 17.
 JVM_FLAGS=(
-  -Xms1g -Xmx1g
+  "-Xms${NEO4J_HEAP:-1g}" "-Xmx${NEO4J_HEAP:-1g}"
   -XX:+UseG1GC
   -XX:-OmitStackTraceInFastThrow
   -XX:+DisableExplicitGC
@@ -191,7 +192,7 @@ start() {
     -c server.bolt.advertised_address="127.0.0.1:$port" \
     -c server.http.enabled=false \
     -c server.https.enabled=false \
-    -c server.memory.pagecache.size=512m \
+    -c "server.memory.pagecache.size=${NEO4J_PAGECACHE:-512m}" \
     -c dbms.usage_report.enabled=false \
     -c dbms.security.auth_enabled="$([[ -n "$password" ]] && echo true || echo false)" \
     </dev/null >>"$state/neo4j.log" 2>&1 &
