@@ -271,6 +271,9 @@ def import_accounts(
         typer.Option("--map", help="TARGET=COLUMN[,COLUMN]; repeatable, overrides the preset."),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Rows per write.", min=1, max=10_000)] = 5_000,
+    workers: Annotated[
+        int, typer.Option(help="Processes that parse, normalize and hash.", min=1)
+    ] = max(1, os.cpu_count() or 1),
     rejects: Annotated[
         Path | None, typer.Option(help="Where rejected rows go. [default: FILE.rejects.csv]")
     ] = None,
@@ -304,6 +307,7 @@ def import_accounts(
                 now=utcnow,
                 batch_size=batch_size,
                 resume=not restart,
+                workers=workers,
                 on_progress=lambda n: progress.advance(task, n),
             )
         note = f"; rejects in {rejects_path}" if summary.rejected else ""

@@ -92,6 +92,7 @@ async def import_into(store: ResettableStore, path: Path, batch_size: int) -> tu
             checkpoint_path=Path(scratch) / "cp",
             now=utcnow,
             batch_size=batch_size,
+            workers=os.cpu_count() or 1,
         )
         elapsed = time.perf_counter() - start
     assert summary.rejected == 0, summary

@@ -122,6 +122,60 @@ async def delete_accounts(
     return deleted
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch validated, normalized and hashed for one key state; picklable, so it can
+    be prepared in another process while the previous batch is being written."""
+
+    state: KeyState
+    upserts: list[AccountUpsert]
+    accepted: list[_Prepared]
+    rejected: list[RowResult]
+
+
+def prepare_batch(
+    rows: Sequence[AccountInput], keyring: Keyring, state: KeyState, *, first_index: int = 0
+) -> PreparedBatch:
+    """The CPU-bound half of a write: pure, no I/O."""
+    rejected: list[RowResult] = []
+    accepted: list[_Prepared] = []
+    seen: set[str] = set()
+    for offset, row in enumerate(rows):
+        index = first_index + offset
+        outcome = _prepare(index, row)
+        if isinstance(outcome, RowResult):
+            rejected.append(outcome)
+        elif outcome.row.crm_id in seen:
+            rejected.append(
+                _reject(index, row, "DUPLICATE", "crmId", "crm id repeated in this batch")
+            )
+        else:
+            seen.add(outcome.row.crm_id)
+            accepted.append(outcome)
+    upserts = [_upsert(p, keyring, state) for p in accepted]
+    return PreparedBatch(state, upserts, accepted, rejected)
+
+
+async def write_prepared(
+    graph: GraphStore, org_id: str, batch: PreparedBatch, *, now: datetime
+) -> list[RowResult]:
+    """The I/O half. Conflict when the store's key state is no longer `batch.state`."""
+    results = {r.index: r for r in batch.rejected}
+    if batch.upserts:
+        outcomes = await graph.upsert_accounts(
+            org_id, batch.upserts, expected_state=batch.state, at=now
+        )
+        for p, o in zip(batch.accepted, outcomes, strict=True):
+            results[p.index] = RowResult(
+                index=p.index,
+                crm_id=p.row.crm_id,
+                status=RowStatus.CREATED if o.created else RowStatus.UPDATED,
+                account_id=o.account_id,
+                skipped_keys=p.skipped,
+            )
+    return [results[i] for i in sorted(results)]
+
+
 async def write_rows(
     graph: GraphStore,
     org_id: str,
@@ -130,51 +184,19 @@ async def write_rows(
     *,
     now: datetime,
     first_index: int = 0,
+    prepared: PreparedBatch | None = None,
 ) -> list[RowResult]:
     """Validate, normalize and write one batch for `org_id` (no permission check: the
-    callers check). Results are in row order, indexed from `first_index`."""
-    results: dict[int, RowResult] = {}
-    prepared: list[_Prepared] = []
-    seen: set[str] = set()
-    for offset, row in enumerate(rows):
-        index = first_index + offset
-        outcome = _prepare(index, row)
-        if isinstance(outcome, RowResult):
-            results[index] = outcome
-        elif outcome.row.crm_id in seen:
-            results[index] = _reject(
-                index, row, "DUPLICATE", "crmId", "crm id repeated in this batch"
-            )
-        else:
-            seen.add(outcome.row.crm_id)
-            prepared.append(outcome)
-
-    if prepared:
-        for written in await _write(graph, org_id, keyring, prepared, now):
-            results[written.index] = written
-    return [results[i] for i in sorted(results)]
-
-
-async def _write(
-    graph: GraphStore, org_id: str, keyring: Keyring, prepared: list[_Prepared], now: datetime
-) -> list[RowResult]:
+    callers check). Results are in row order, indexed from `first_index`. A batch
+    prepared ahead of time is used if the key state has not moved since."""
     for _ in range(STATE_RETRIES):
-        state = await graph.key_state()
-        upserts = [_upsert(p, keyring, state) for p in prepared]
+        if prepared is None:
+            state = await graph.key_state()
+            prepared = prepare_batch(rows, keyring, state, first_index=first_index)
         try:
-            outcomes = await graph.upsert_accounts(org_id, upserts, expected_state=state, at=now)
+            return await write_prepared(graph, org_id, prepared, now=now)
         except Conflict:
-            continue  # a rotation step moved the key state; hash again
-        return [
-            RowResult(
-                index=p.index,
-                crm_id=p.row.crm_id,
-                status=RowStatus.CREATED if o.created else RowStatus.UPDATED,
-                account_id=o.account_id,
-                skipped_keys=p.skipped,
-            )
-            for p, o in zip(prepared, outcomes, strict=True)
-        ]
+            prepared = None  # a rotation step moved the key state; hash again
     raise Conflict("the key state kept changing during the write; try again")
 
 
@@ -254,6 +276,8 @@ def _text_problem(value: str, limit: int, *, required: bool) -> str | None:
         return "must not be empty"
     if len(value) > limit:
         return f"must be at most {limit} characters"
+    if value.isprintable():
+        return None
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         return "must not contain control characters"
     return None

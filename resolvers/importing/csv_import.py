@@ -7,21 +7,34 @@ by CRM id, even a fresh re-run duplicates nothing.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import json
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from graph.errors import BadInput
+from graph.errors import BadInput, Conflict
+from graph.model import KeyState
 from graph.port import GraphStore
 from privacy.keyring import Keyring
-from resolvers.accounts import RowResult, RowStatus, write_rows
-from resolvers.importing.mapping import ColumnMap, bind
+from resolvers.accounts import (
+    PreparedBatch,
+    RowResult,
+    RowStatus,
+    prepare_batch,
+    write_prepared,
+    write_rows,
+)
+from resolvers.importing.mapping import BoundMap, ColumnMap, bind
 
 DEFAULT_BATCH = 5_000
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -71,6 +84,7 @@ async def import_csv(
     now: Callable[[], datetime],
     batch_size: int = DEFAULT_BATCH,
     resume: bool = True,
+    workers: int = 1,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     if org_id not in await graph.get_orgs([org_id]):
@@ -90,24 +104,67 @@ async def import_csv(
         if header is None:
             raise BadInput("the file is empty")
         bound = bind(columns, header)
-        for start, batch in _batches(reader, batch_size):
-            end = start + len(batch)
-            if end <= done:
-                summary.skipped_as_done += len(batch)
-                summary.rows += len(batch)
+        state = await graph.key_state()
+        # Parsing, validation, normalization and hashing run in worker processes, a few
+        # batches ahead, while this process writes: the store and the CPU work overlap.
+        with _workers(workers) as pool:
+            loop = asyncio.get_running_loop()
+            ahead: deque[tuple[int, list[tuple[int, list[str]]], asyncio.Future[PreparedBatch]]]
+            ahead = deque()
+
+            async def write_oldest() -> None:
+                nonlocal state
+                end, batch, future = ahead.popleft()
+                try:
+                    results = await write_prepared(graph, org_id, await future, now=now())
+                except Conflict:
+                    # A rotation step moved the key state: hash this batch again here,
+                    # and prepare later ones for the new state.
+                    rows = [bound.row(values) for _, values in batch]
+                    results = await write_rows(graph, org_id, keyring, rows, now=now())
+                    state = await graph.key_state()
+                lines = [line for line, _ in batch]
+                _tally(summary, results, lines, rejects)
+                rejects_file.flush()
+                _save_checkpoint(checkpoint_path, Checkpoint(print_, org_id, end))
                 if on_progress:
-                    on_progress(len(batch))
-                continue
-            results = await write_rows(
-                graph, org_id, keyring, [bound.row(values) for _, values in batch], now=now()
-            )
-            _tally(summary, results, [line for line, _ in batch], rejects)
-            rejects_file.flush()
-            _save_checkpoint(checkpoint_path, Checkpoint(print_, org_id, end))
-            if on_progress:
-                on_progress(len(batch))
+                    on_progress(len(lines))
+
+            for start, batch in _batches(reader, batch_size):
+                end = start + len(batch)
+                if end <= done:
+                    summary.skipped_as_done += len(batch)
+                    summary.rows += len(batch)
+                    if on_progress:
+                        on_progress(len(batch))
+                    continue
+                cells = [values for _, values in batch]
+                future = loop.run_in_executor(pool, _prepare_cells, bound, cells, keyring, state)
+                ahead.append((end, batch, future))
+                if len(ahead) > workers:
+                    await write_oldest()
+            while ahead:
+                await write_oldest()
     checkpoint_path.unlink(missing_ok=True)  # noqa: ASYNC240  (a batch job's local files)
     return summary
+
+
+def _prepare_cells(
+    bound: BoundMap, cells: list[list[str]], keyring: Keyring, state: KeyState
+) -> PreparedBatch:
+    return prepare_batch([bound.row(values) for values in cells], keyring, state)
+
+
+@contextmanager
+def _workers(count: int) -> Iterator[Executor]:
+    """Worker processes (spawned, not forked: this process runs threads), or this
+    process itself when one worker is asked for."""
+    if count <= 1:
+        with ThreadPoolExecutor(max_workers=1) as inline:
+            yield inline
+        return
+    with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
+        yield pool
 
 
 def _batches(reader: Any, size: int) -> Iterator[tuple[int, list[tuple[int, list[str]]]]]:

@@ -98,60 +98,64 @@ def with_overrides(base: ColumnMap, overrides: Sequence[str]) -> ColumnMap:
 
 @dataclass(frozen=True, slots=True)
 class BoundMap:
-    """A ColumnMap resolved against one file's header row."""
+    """A ColumnMap resolved against one file's header row: positions, found once."""
 
     columns: ColumnMap
-    index: Mapping[str, int]  # folded header -> position
+    positions: Mapping[str, tuple[int, ...]]  # target -> column positions, by preference
+    field_positions: tuple[tuple[str, int], ...]  # (header, position) of private fields
 
     def row(self, values: Sequence[str]) -> AccountInput:
-        def cells(headers: tuple[str, ...]) -> list[str]:
-            found = []
-            for header in headers:
-                position = self.index.get(_fold(header))
-                if position is not None and position < len(values):
-                    value = values[position].strip()
-                    if value:
-                        found.append(value)
-            return found
+        width = len(values)
 
-        def first(headers: tuple[str, ...]) -> str:
-            found = cells(headers)
+        def cells(target: str) -> list[str]:
+            return [
+                value
+                for position in self.positions[target]
+                if position < width and (value := values[position].strip())
+            ]
+
+        def first(target: str) -> str:
+            found = cells(target)
             return found[0] if found else ""
 
-        populations = [
-            self.columns.population_values.get(p.casefold(), p)
-            for cell in cells(self.columns.populations)
+        translate = self.columns.population_values
+        populations = tuple(
+            translate.get(p.strip().casefold(), p.strip())
+            for cell in cells("populations")
             for p in cell.split(";")
             if p.strip()
-        ]
-        fields = []
-        for header in self.columns.fields:
-            position = self.index.get(_fold(header))
-            if position is not None and position < len(values) and values[position].strip():
-                fields.append((header, values[position].strip()))
+        )
+        fields = tuple(
+            (header, value)
+            for header, position in self.field_positions
+            if position < width and (value := values[position].strip())
+        )
         return AccountInput(
-            crm_id=first(self.columns.crm_id),
-            name=first(self.columns.name),
-            owner=first(self.columns.owner) or None,
-            populations=tuple(p.strip() for p in populations),
-            domains=tuple(d for cell in cells(self.columns.domains) for d in cell.split(";")),
-            duns=tuple(cells(self.columns.duns)),
-            names=tuple(cells(self.columns.legal_names)),
-            fields=tuple(fields),
+            crm_id=first("crm_id"),
+            name=first("name"),
+            owner=first("owner") or None,
+            populations=populations,
+            domains=tuple(d for cell in cells("domains") for d in cell.split(";")),
+            duns=tuple(cells("duns")),
+            names=tuple(cells("legal_names")),
+            fields=fields,
         )
 
 
 def bind(columns: ColumnMap, header: Sequence[str]) -> BoundMap:
     index = {_fold(h): i for i, h in enumerate(header)}
-    missing = [
-        target
-        for target in ("crm_id", "name")
-        if not any(_fold(h) in index for h in getattr(columns, target))
-    ]
+
+    def found(target: str) -> tuple[int, ...]:
+        headers: tuple[str, ...] = getattr(columns, target)
+        return tuple(index[_fold(h)] for h in headers if _fold(h) in index)
+
+    positions = {t: found(t) for t in TARGETS if t != "fields"}
+    missing = [t for t in ("crm_id", "name") if not positions[t]]
     if missing:
         wanted = "; ".join(f"{t}: one of {list(getattr(columns, t))}" for t in missing)
         raise BadInput(f"the file has no column for {wanted} (use --map)")
-    return BoundMap(columns, index)
+    field_positions = tuple((h, index[_fold(h)]) for h in columns.fields if _fold(h) in index)
+    return BoundMap(columns, positions, field_positions)
 
 
 def _fold(header: str) -> str:
