@@ -19,7 +19,7 @@ def population_problem(name: str) -> str | None:
         return "must not start or end with white space"
     if len(name) > MAX_POPULATION_LENGTH:
         return f"must be at most {MAX_POPULATION_LENGTH} characters"
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
+    if not name.isprintable() and any(unicodedata.category(ch).startswith("C") for ch in name):
         return "must not contain control characters"
     return None
 

@@ -51,6 +51,8 @@ def reject_ip(host: str) -> None:
     Worth calling again after IDNA mapping: full-width digits and dots map to ASCII ones.
     """
     candidate = host
+    if ":" not in candidate and not _NUMERIC_LABEL.match(candidate.rstrip(".").rpartition(".")[2]):
+        return  # IPv4 forms end in a numeric label and IPv6 ones hold a colon
     if candidate.startswith("["):
         candidate = candidate[1:].partition("]")[0]
     elif candidate.count(":") == 1:

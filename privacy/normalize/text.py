@@ -29,6 +29,8 @@ def checked_text(kind: KeyKind, raw: object, *, max_chars: int) -> str:
     text = raw.strip()
     if not text:
         raise KeyRejected(kind, "empty")
+    if text.isascii() and text.isprintable():
+        return text  # the common case: no control or direction characters possible
     for char in text:
         if char in _BIDI_CONTROLS:
             raise KeyRejected(kind, "contains right-to-left or other direction override characters")
