@@ -48,7 +48,11 @@ SCHEMA: Final[tuple[LiteralString, ...]] = (
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
 
 PING: Final = "RETURN 1 AS ok"
-RESET: Final = "MATCH (n) DETACH DELETE n"
+# Batched: one transaction for a big graph runs the server out of heap. Auto-commit only.
+RESET: Final = """
+MATCH (n)
+CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS
+"""
 
 # --- orgs -----------------------------------------------------------------------------
 
@@ -179,23 +183,43 @@ OPTIONAL MATCH (o:Org {id: $org})
 RETURN {exists: o IS NOT NULL} AS row
 """
 
-# One row per account: create or replace it, drop the key links it no longer has (their
-# hashes come back as `unlinked`), MERGE its keys and links. `updated_at` is null right
-# after the MERGE only for an account this statement created.
-UPSERT_ACCOUNTS: Final = """
+# upsert_accounts runs EXISTING_ACCOUNTS, then CREATE_ACCOUNTS for the new rows and
+# REPLACE_ACCOUNTS for the others, then DELETE_ORPHAN_KEYS, all under the key-state lock
+# (so nothing else writes accounts or keys between the read and the writes).
+
+EXISTING_ACCOUNTS: Final = """
+UNWIND $crm_ids AS crm_id
+MATCH (a:Account {org_id: $org, crm_id: crm_id})
+RETURN {crm_id: crm_id, id: a.id} AS row
+"""
+
+# New accounts need no MERGE: CREATE them, their OWNS and KEYED_BY links outright.
+CREATE_ACCOUNTS: Final = """
 MATCH (o:Org {id: $org})
 UNWIND $rows AS row
-MERGE (a:Account {org_id: $org, crm_id: row.crm_id})
-ON CREATE SET a.id = row.new_id, a.created_at = $at
-WITH o, row, a, a.updated_at IS NULL AS created
+CREATE (o)-[:OWNS]->(a:Account {
+    id: row.new_id, org_id: $org, crm_id: row.crm_id, name: row.name, owner: row.owner,
+    populations: row.populations, field_names: row.field_names,
+    field_values: row.field_values, created_at: $at, updated_at: $at})
+WITH a, row
+UNWIND row.keys AS key
+MERGE (k:AccountKey {h: key.h})
+ON CREATE SET k.v = key.v, k.kind = key.kind
+CREATE (a)-[:KEYED_BY]->(k)
+"""
+
+# Existing accounts: replace the properties, drop the key links the row no longer has
+# (their hashes come back as `unlinked`), MERGE the keys and links it has.
+REPLACE_ACCOUNTS: Final = """
+UNWIND $rows AS row
+MATCH (a:Account {org_id: $org, crm_id: row.crm_id})
 SET a.name = row.name,
     a.owner = row.owner,
     a.populations = row.populations,
     a.field_names = row.field_names,
     a.field_values = row.field_values,
     a.updated_at = $at
-FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END | CREATE (o)-[:OWNS]->(a))
-WITH row, a, created
+WITH row, a
 CALL (row, a) {
     MATCH (a)-[r:KEYED_BY]->(old:AccountKey)
     WHERE NOT old.h IN row.hs
@@ -209,7 +233,7 @@ CALL (row, a) {
     MERGE (a)-[:KEYED_BY]->(k)
     RETURN count(k) AS linked
 }
-RETURN {crm_id: row.crm_id, id: a.id, created: created, unlinked: unlinked} AS row
+RETURN unlinked AS row
 """
 
 # Keys among $hs that no account links to any more.

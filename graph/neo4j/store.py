@@ -191,7 +191,11 @@ class Neo4jStore:
     async def reset(self) -> None:
         if not self._allow_reset:
             raise Forbidden("reset() deletes everything; open the store with allow_reset=True")
-        await self._write(cypher.RESET)
+        # CALL { } IN TRANSACTIONS needs an auto-commit query, not a managed transaction.
+        with domain_errors(self._server, self._database):
+            async with self._driver.session(database=self._database) as session:
+                result = await session.run(cypher.RESET)
+                await result.consume()
 
     async def dump(self) -> list[str]:
         if not self._allow_reset:
@@ -319,7 +323,7 @@ class Neo4jStore:
         if not rows:
             return []
 
-        async def work(tx: AsyncManagedTransaction) -> list[Row]:
+        async def work(tx: AsyncManagedTransaction) -> dict[str, str]:
             state = await _lock_key_state(tx)
             if state != expected_state:
                 raise Conflict("the key state changed; hash the keys again and retry")
@@ -327,19 +331,29 @@ class Neo4jStore:
             if not org["exists"]:
                 raise NotFound(f"no org {acting_org!r}")
             params = [account_params(row, state) for row in rows]
-            result = await _rows(
-                tx, cypher.UPSERT_ACCOUNTS, {"org": acting_org, "rows": params, "at": at}
+            found = await _rows(
+                tx, cypher.EXISTING_ACCOUNTS, {"org": acting_org, "crm_ids": list(seen)}
             )
-            await _delete_orphan_keys(tx, {h for r in result for h in r["unlinked"]})
-            return result
+            existing = {r["crm_id"]: str(r["id"]) for r in found}
+            new = [p for p in params if p["crm_id"] not in existing]
+            old = [p for p in params if p["crm_id"] in existing]
+            if new:
+                await _consume(
+                    tx, cypher.CREATE_ACCOUNTS, {"org": acting_org, "rows": new, "at": at}
+                )
+            if old:
+                unlinked = await _scalars(
+                    tx, cypher.REPLACE_ACCOUNTS, {"org": acting_org, "rows": old, "at": at}
+                )
+                await _delete_orphan_keys(tx, {h for hs in unlinked for h in hs})
+            return existing
 
-        result = await self._transaction(work, write=True)
-        by_crm_id = {r["crm_id"]: r for r in result}
+        existing = await self._transaction(work, write=True)
         return [
             UpsertResult(
                 crm_id=row.crm_id,
-                account_id=by_crm_id[row.crm_id]["id"],
-                created=by_crm_id[row.crm_id]["created"],
+                account_id=existing.get(row.crm_id, row.new_id),
+                created=row.crm_id not in existing,
             )
             for row in rows
         ]
