@@ -258,12 +258,14 @@ MATCH (a:Account) WHERE a.id IN $ids AND a.org_id = $org
 RETURN a {.*, keys: [(a)-[:KEYED_BY]->(k:AccountKey) | k {.h, .v, .kind}]} AS row
 """
 
-# `$after` is '' for the first page; ids are never empty.
+# `$after` is '' for the first page; ids are never empty. Ordering by (org_id, id), the
+# index's own order (org_id is fixed), lets the index seek stop at LIMIT instead of
+# sorting every account of the org.
 LIST_ACCOUNTS: Final = """
 MATCH (a:Account)
 WHERE a.org_id = $org AND a.id > $after
 RETURN a {.*, keys: [(a)-[:KEYED_BY]->(k:AccountKey) | k {.h, .v, .kind}]} AS row
-ORDER BY a.id
+ORDER BY a.org_id, a.id
 LIMIT $limit
 """
 
@@ -271,7 +273,7 @@ LIST_ACCOUNTS_IN_POPULATION: Final = """
 MATCH (a:Account)
 WHERE a.org_id = $org AND a.id > $after AND $population IN a.populations
 RETURN a {.*, keys: [(a)-[:KEYED_BY]->(k:AccountKey) | k {.h, .v, .kind}]} AS row
-ORDER BY a.id
+ORDER BY a.org_id, a.id
 LIMIT $limit
 """
 
