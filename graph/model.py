@@ -172,6 +172,34 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class OverlapCell:
+    """Raw overlap counts for one (my population, partner population) pair: how many of
+    my accounts in mine share a key with a partner account in theirs, and the same from
+    the partner's side. No policy applied: the service decides what may be shown."""
+
+    my_population: str
+    partner_population: str
+    my_count: int
+    partner_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerMatch:
+    """A partner account that shares a key with one of mine, as far as it was asked for:
+    only its populations among those requested, its owner and fields."""
+
+    populations: tuple[str, ...]  # sorted; only requested populations
+    owner: str | None
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapMatch:
+    account: Account  # mine
+    partner: tuple[PartnerMatch, ...]  # ordered by the partner account's id
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a keyset-paginated list. Cursors are the store's sort keys."""
 

@@ -19,8 +19,11 @@ from typing import Protocol
 from graph.model import (
     Account,
     AccountUpsert,
+    KeyKind,
     KeyState,
     Org,
+    OverlapCell,
+    OverlapMatch,
     Page,
     Partnership,
     PartnershipStatus,
@@ -155,6 +158,40 @@ class GraphStore(Protocol):
         ...
 
     async def count_accounts(self, acting_org: str, *, population: str | None = None) -> int: ...
+
+    # --- overlaps -----------------------------------------------------------------------
+
+    async def population_counts(self, org_id: str) -> dict[str, int]:
+        """Accounts per population of one org (populations with no account are absent)."""
+        ...
+
+    async def overlap_matrix(
+        self, acting_org: str, partner_org: str, *, kinds: Sequence[KeyKind]
+    ) -> list[OverlapCell]:
+        """For every (my population, partner population) pair with at least one overlap:
+        my_count = my distinct accounts in my population sharing a key of one of `kinds`
+        with a partner account in the partner population; partner_count = the partner's
+        distinct accounts in its population sharing such a key with one of mine in mine.
+        Ordered by (my_population, partner_population). Computed on read, so always
+        fresh. No policy here: the caller applies sharing rules and thresholds."""
+        ...
+
+    async def overlapping_accounts(
+        self,
+        acting_org: str,
+        partner_org: str,
+        *,
+        partner_populations: Sequence[str],
+        my_population: str | None = None,
+        kinds: Sequence[KeyKind],
+        first: int,
+        after: str | None = None,
+    ) -> Page[OverlapMatch]:
+        """My accounts (in `my_population` when given) sharing a key of `kinds` with a
+        partner account in one of `partner_populations`, ordered by my account id, each
+        with those partner accounts (only the requested populations are ever read or
+        returned). An empty `partner_populations` yields an empty page."""
+        ...
 
     # --- key rotation -------------------------------------------------------------------
 

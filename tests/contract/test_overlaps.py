@@ -1,0 +1,197 @@
+"""Contract: overlap counts and lists match a plain-Python reference on random worlds."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pytest
+
+from graph.model import AccountUpsert, HashedKey, KeyKind, KeyState, OverlapCell
+from graph.port import GraphStore
+from tests.factories import at, fake_hash, make_org, new_id
+
+POPULATIONS = ("CUSTOMER", "OPEN_OPPORTUNITY", "PROSPECT", "Strategic 'EMEA'")
+ALL_KINDS = (KeyKind.DOMAIN, KeyKind.DUNS, KeyKind.NAME)
+STRONG = (KeyKind.DOMAIN, KeyKind.DUNS)
+
+
+@dataclass(frozen=True)
+class Row:
+    crm_id: str
+    populations: tuple[str, ...]
+    keys: tuple[tuple[KeyKind, str], ...]
+    owner: str
+
+
+def world_rows(rng: random.Random, org: str, companies: int, size: int) -> list[Row]:
+    rows = []
+    for index in rng.sample(range(companies), size):
+        keys = [(KeyKind.DOMAIN, f"d{index}")]
+        if index % 3 == 0:
+            keys.append((KeyKind.DUNS, f"u{index}"))
+        if index % 4 == 0:
+            keys = [(KeyKind.NAME, f"n{index}")]  # only a weak key
+        populations = tuple(sorted(set(rng.sample(POPULATIONS, rng.randint(0, 2)))))
+        rows.append(Row(f"{org}-{index}", populations, tuple(keys), f"owner{index}@{org}"))
+    return rows
+
+
+def upserts(rows: list[Row]) -> list[AccountUpsert]:
+    return [
+        AccountUpsert(
+            crm_id=r.crm_id,
+            new_id=new_id(),
+            name=r.crm_id,
+            owner=r.owner,
+            populations=r.populations,
+            fields=(("stage", f"s-{r.crm_id}"),),
+            keys=tuple(HashedKey(kind, fake_hash(label)) for kind, label in r.keys),
+        )
+        for r in rows
+    ]
+
+
+def shares(x: Row, y: Row, kinds: tuple[KeyKind, ...]) -> bool:
+    return bool({k for k in x.keys if k[0] in kinds} & {k for k in y.keys if k[0] in kinds})
+
+
+def reference_matrix(
+    mine: list[Row], theirs: list[Row], kinds: tuple[KeyKind, ...]
+) -> list[OverlapCell]:
+    cells: dict[tuple[str, str], tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+    for x in mine:
+        for y in theirs:
+            if shares(x, y, kinds):
+                for px in x.populations:
+                    for py in y.populations:
+                        cells[(px, py)][0].add(x.crm_id)
+                        cells[(px, py)][1].add(y.crm_id)
+    return [OverlapCell(px, py, len(a), len(b)) for (px, py), (a, b) in sorted(cells.items())]
+
+
+async def load_world(store: GraphStore, seed: int) -> tuple[str, str, list[Row], list[Row]]:
+    rng = random.Random(seed)
+    a, b, c = make_org("A"), make_org("B"), make_org("C")
+    for org in (a, b, c):
+        await store.create_org(org)
+    rows_a = world_rows(rng, "a", 80, 50)
+    rows_b = world_rows(rng, "b", 80, 45)
+    rows_c = world_rows(rng, "c", 80, 60)  # a third org, to prove it never leaks in
+    for org, rows in ((a, rows_a), (b, rows_b), (c, rows_c)):
+        await store.upsert_accounts(org.id, upserts(rows), expected_state=KeyState(), at=at(1))
+    return a.id, b.id, rows_a, rows_b
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_matrix_matches_the_reference(store: GraphStore, seed: int) -> None:
+    a, b, rows_a, rows_b = await load_world(store, seed)
+    for kinds in (STRONG, ALL_KINDS):
+        assert await store.overlap_matrix(a, b, kinds=kinds) == reference_matrix(
+            rows_a, rows_b, kinds
+        )
+        assert await store.overlap_matrix(b, a, kinds=kinds) == reference_matrix(
+            rows_b, rows_a, kinds
+        )
+
+
+async def test_population_counts(store: GraphStore) -> None:
+    a, _, rows_a, _ = await load_world(store, 4)
+    expected: dict[str, int] = defaultdict(int)
+    for row in rows_a:
+        for population in row.populations:
+            expected[population] += 1
+    assert await store.population_counts(a) == dict(expected)
+    assert await store.population_counts("missing") == {}
+
+
+@pytest.mark.parametrize(
+    ("my_population", "partner_populations"),
+    [
+        (None, POPULATIONS),
+        ("CUSTOMER", ("CUSTOMER",)),
+        ("PROSPECT", ("OPEN_OPPORTUNITY", "Strategic 'EMEA'")),
+        (None, ()),
+    ],
+)
+async def test_overlap_list_matches_the_reference_and_reads_only_requested_populations(
+    store: GraphStore, my_population: str | None, partner_populations: tuple[str, ...]
+) -> None:
+    a, b, rows_a, rows_b = await load_world(store, 5)
+    wanted = set(partner_populations)
+    expected: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for x in rows_a:
+        if my_population is not None and my_population not in x.populations:
+            continue
+        matches = [
+            (tuple(p for p in y.populations if p in wanted), y.owner)
+            for y in rows_b
+            if shares(x, y, STRONG) and wanted & set(y.populations)
+        ]
+        if matches:
+            expected[x.crm_id] = sorted(matches)
+
+    seen: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    ids: list[str] = []
+    after = None
+    while True:
+        page = await store.overlapping_accounts(
+            a,
+            b,
+            my_population=my_population,
+            partner_populations=partner_populations,
+            kinds=STRONG,
+            first=7,
+            after=after,
+        )
+        for match in page.items:
+            assert match.account.org_id == a
+            ids.append(match.account.id)
+            seen[match.account.crm_id] = sorted(
+                (p.populations, p.owner or "") for p in match.partner
+            )
+            for partner in match.partner:
+                assert set(partner.populations) <= wanted
+                assert partner.fields
+                assert partner.fields[0][0] == "stage"
+        if not page.has_next:
+            break
+        after = page.cursors[-1]
+    assert seen == expected
+    assert ids == sorted(ids)
+
+
+async def test_names_count_only_when_asked(store: GraphStore) -> None:
+    a, b = make_org(), make_org()
+    await store.create_org(a)
+    await store.create_org(b)
+    only_name = [Row("x", ("CUSTOMER",), ((KeyKind.NAME, "acme"),), "o")]
+    await store.upsert_accounts(a.id, upserts(only_name), expected_state=KeyState(), at=at(1))
+    await store.upsert_accounts(b.id, upserts(only_name), expected_state=KeyState(), at=at(1))
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == []
+    assert await store.overlap_matrix(a.id, b.id, kinds=ALL_KINDS) == [
+        OverlapCell("CUSTOMER", "CUSTOMER", 1, 1)
+    ]
+
+
+async def test_counts_are_fresh_after_every_write(store: GraphStore) -> None:
+    a, b = make_org(), make_org()
+    await store.create_org(a)
+    await store.create_org(b)
+    state = KeyState()
+    mine = [Row(f"m{i}", ("CUSTOMER",), ((KeyKind.DOMAIN, f"d{i}"),), "o") for i in range(6)]
+    await store.upsert_accounts(a.id, upserts(mine), expected_state=state, at=at(1))
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == []
+    theirs = [Row(f"t{i}", ("PROSPECT",), ((KeyKind.DOMAIN, f"d{i}"),), "o") for i in range(4)]
+    await store.upsert_accounts(b.id, upserts(theirs), expected_state=state, at=at(2))
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == [
+        OverlapCell("CUSTOMER", "PROSPECT", 4, 4)
+    ]
+    await store.delete_accounts(b.id, ["t0"])
+    moved = [Row("t1", ("CUSTOMER",), ((KeyKind.DOMAIN, "d1"),), "o")]
+    await store.upsert_accounts(b.id, upserts(moved), expected_state=state, at=at(3))
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == [
+        OverlapCell("CUSTOMER", "CUSTOMER", 1, 1),
+        OverlapCell("CUSTOMER", "PROSPECT", 2, 2),
+    ]
