@@ -41,7 +41,10 @@ from graph.model import (
     KeyState,
     Org,
     OrgType,
+    OverlapCell,
+    OverlapMatch,
     Page,
+    PartnerMatch,
     Partnership,
     PartnershipStatus,
     SharingLevel,
@@ -513,6 +516,148 @@ class SqlStore:
         async with self._unit() as session:
             return int((await session.execute(query)).scalar_one())
 
+    # overlaps
+
+    async def population_counts(self, org_id: str) -> dict[str, int]:
+        query = (  # reads the (org_id, population, account_id) index alone
+            select(POPULATIONS.c.population, func.count())
+            .where(POPULATIONS.c.org_id == org_id)
+            .group_by(POPULATIONS.c.population)
+        )
+        async with self._unit() as session:
+            return {population: int(n) for population, n in await session.execute(query)}
+
+    async def overlap_matrix(
+        self, acting_org: str, partner_org: str, *, kinds: Sequence[KeyKind]
+    ) -> list[OverlapCell]:
+        if not kinds:
+            return []
+        # One statement: the distinct (mine, theirs) pairs of accounts sharing a key, read
+        # from the (org_id, h, kind, account_id) index on both sides, then each side's
+        # populations, counted per (my population, partner population).
+        shared = _SharedKeys(partner_org, kinds)
+        pairs = (
+            select(
+                shared.mine.c.account_id.label("mine"), shared.theirs.c.account_id.label("theirs")
+            )
+            .select_from(shared.join)
+            .where(shared.mine.c.org_id == acting_org, shared.mine_kind)
+            .distinct()
+            .subquery("pairs")
+        )
+        mine = POPULATIONS.alias("my_populations")
+        theirs = POPULATIONS.alias("their_populations")
+        query = (
+            select(
+                mine.c.population,
+                theirs.c.population,
+                func.count(pairs.c.mine.distinct()),
+                func.count(pairs.c.theirs.distinct()),
+            )
+            .select_from(pairs)
+            .join(mine, mine.c.account_id == pairs.c.mine)
+            .join(theirs, theirs.c.account_id == pairs.c.theirs)
+            .group_by(mine.c.population, theirs.c.population)
+            .order_by(mine.c.population, theirs.c.population)
+        )
+        async with self._unit() as session:
+            rows = (await session.execute(query)).all()
+        return [OverlapCell(p, q, int(m), int(t)) for p, q, m, t in rows]
+
+    async def overlapping_accounts(
+        self,
+        acting_org: str,
+        partner_org: str,
+        *,
+        partner_populations: Sequence[str],
+        my_population: str | None = None,
+        kinds: Sequence[KeyKind],
+        first: int,
+        after: str | None = None,
+    ) -> Page[OverlapMatch]:
+        _check_first(first)
+        wanted = sorted(set(partner_populations))
+        if not wanted or not kinds:
+            return Page(items=[], has_next=False)
+        shared = _SharedKeys(partner_org, kinds)
+        theirs = POPULATIONS.alias("their_populations")
+        # Partner accounts are reached only through a requested population: no other
+        # population of theirs is ever read.
+        matches = shared.join.join(
+            theirs,
+            and_(
+                theirs.c.account_id == shared.theirs.c.account_id,
+                theirs.c.population.in_(wanted),
+            ),
+        )
+        overlapping = exists(
+            select(literal_column("1"))
+            .select_from(matches)
+            .where(shared.mine.c.account_id == AccountRow.id, shared.mine_kind)
+        )
+        # My accounts in id order, each kept when it overlaps: the first page stops early.
+        if my_population is None:
+            query = select(AccountRow).where(AccountRow.org_id == acting_org, overlapping)
+            if after is not None:
+                query = query.where(AccountRow.id > after)
+        else:  # walks the (org_id, population, account_id) index, like list_accounts
+            member = AccountPopulationRow
+            query = (
+                select(AccountRow)
+                .join(member, member.account_id == AccountRow.id)
+                .where(member.org_id == acting_org, member.population == my_population)
+                .where(overlapping)
+            )
+            if after is not None:
+                query = query.where(member.account_id > after)
+        query = query.order_by(AccountRow.id).limit(first + 1)
+        async with self._unit() as session:
+            rows = list(await session.scalars(query))
+            page = _page(rows, first, lambda r: r.id)
+            shown = page.items
+            accounts = await _accounts(session, shown)
+            # The page's (mine, theirs, requested population) triples, then the partner
+            # accounts' owners and fields: one query each for the page.
+            found: dict[str, dict[str, list[str]]] = {}
+            for chunk in _chunks([row.id for row in shown]):
+                triples = (
+                    select(
+                        shared.mine.c.account_id,
+                        shared.theirs.c.account_id,
+                        theirs.c.population,
+                    )
+                    .select_from(matches)
+                    .where(shared.mine.c.account_id.in_(chunk), shared.mine_kind)
+                    .distinct()
+                )
+                for mine_id, theirs_id, population in await session.execute(triples):
+                    found.setdefault(mine_id, {}).setdefault(theirs_id, []).append(population)
+            partner_ids = sorted({t for by_theirs in found.values() for t in by_theirs})
+            partners: dict[str, tuple[str | None, dict[str, str]]] = {}
+            for chunk in _chunks(partner_ids):
+                details = select(AccountRow.id, AccountRow.owner, AccountRow.fields).where(
+                    AccountRow.org_id == partner_org, AccountRow.id.in_(chunk)
+                )
+                for partner_id, owner, fields in await session.execute(details):
+                    partners[partner_id] = (owner, fields)
+        items = []
+        for account in accounts:
+            by_theirs = found.get(account.id, {})
+            matched = []
+            for theirs_id in sorted(by_theirs):
+                if theirs_id not in partners:  # deleted between the two reads: skip
+                    continue
+                owner, fields = partners[theirs_id]
+                matched.append(
+                    PartnerMatch(
+                        populations=tuple(sorted(set(by_theirs[theirs_id]))),
+                        owner=owner,
+                        fields=tuple(sorted(fields.items())),
+                    )
+                )
+            items.append(OverlapMatch(account=account, partner=tuple(matched)))
+        return Page(items=items, has_next=page.has_next, cursors=page.cursors)
+
     # key rotation
 
     async def key_state(self) -> KeyState:
@@ -718,6 +863,25 @@ async def _accounts(session: AsyncSession, rows: Sequence[AccountRow]) -> list[A
         )
         for row in rows
     ]
+
+
+class _SharedKeys:
+    """My key links joined to the partner's on a shared hash, both of one of `kinds`:
+    `join` is the FROM clause; callers filter `mine` (by org or account) and `mine_kind`."""
+
+    def __init__(self, partner_org: str, kinds: Sequence[KeyKind]) -> None:
+        values = sorted({KeyKind(kind).value for kind in kinds})
+        self.mine = KEYS.alias("my_keys")
+        self.theirs = KEYS.alias("their_keys")
+        self.mine_kind = self.mine.c.kind.in_(values)
+        self.join = self.mine.join(
+            self.theirs,
+            and_(
+                self.theirs.c.org_id == partner_org,
+                self.theirs.c.h == self.mine.c.h,
+                self.theirs.c.kind.in_(values),
+            ),
+        )
 
 
 def _party(org_id: str) -> ColumnElement[bool]:

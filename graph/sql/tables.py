@@ -158,7 +158,8 @@ class AccountKeyRow(Base):
 
     __table_args__ = (
         Index("ix_account_keys_h", "h"),
-        Index("ix_account_keys_org_id_h", "org_id", "h"),
+        # Overlaps: joins one org's links to another's on h, from the index alone.
+        Index("ix_account_keys_org_id_h_kind_account_id", "org_id", "h", "kind", "account_id"),
     )
 
 
