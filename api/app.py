@@ -43,6 +43,7 @@ async def build_context(connection: HTTPConnection) -> Context:
         identity=stores.identity,
         auth=connection.state.auth,
         keyring=connection.state.keyring,
+        overlap_k=connection.state.settings.overlap_k,
         request=connection,
     )
     try:

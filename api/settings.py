@@ -37,6 +37,7 @@ class Settings:
     identity_url: str
     bcrypt_cost: int
     session_ttl_hours: float
+    overlap_k: int
     neo4j_user: str | None
     neo4j_password: str | None
     neo4j_database: str
@@ -81,6 +82,7 @@ def load_settings(
         identity_url=identity_url,
         bcrypt_cost=_int_in(env, "TANDEM_BCRYPT_COST", 12, low=4, high=16),
         session_ttl_hours=_positive_float(env, "TANDEM_SESSION_TTL_HOURS", 12.0),
+        overlap_k=_int_in(env, "TANDEM_OVERLAP_K", 5, low=2, high=1000),
         neo4j_user=neo4j_user,
         neo4j_password=neo4j_password,
         neo4j_database=env.get("TANDEM_NEO4J_DATABASE", "neo4j"),

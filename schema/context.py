@@ -24,6 +24,7 @@ class Context:
     identity: IdentityStore
     auth: AuthConfig
     keyring: Keyring
+    overlap_k: int = 5
     request: HTTPConnection | None = None
     viewer_actor: Actor | None = None
     # A bad credential fails every field that needs the viewer, but does not turn the

@@ -15,6 +15,7 @@ from schema.auth import AuthMutations, AuthQueries
 from schema.context import Info
 from schema.errors import ErrorCodes
 from schema.orgs import OrgNode
+from schema.overlaps import OverlapQueries
 from schema.partnerships import PartnershipMutations, PartnershipNode, PartnershipQueries
 from schema.sharing import SharingMutations, SharingQueries
 from schema.viewer import Viewer
@@ -35,7 +36,15 @@ class CoreQueries:
 
 Query = merge_types(
     "Query",
-    (CoreQueries, PartnershipQueries, SharingQueries, AccountQueries, AuthQueries, AuditQueries),
+    (
+        CoreQueries,
+        PartnershipQueries,
+        SharingQueries,
+        AccountQueries,
+        OverlapQueries,
+        AuthQueries,
+        AuditQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation", (AuthMutations, PartnershipMutations, SharingMutations, AccountMutations)

@@ -1,0 +1,165 @@
+"""Overlaps with an ACTIVE partner: the matrix by population, and the list of accounts.
+
+Policy comes first and the store only ever reads what the policy allows: the list asks
+the store for partner populations shared at OVERLAPS or DETAILS only, and partner
+fields are kept only where DETAILS grants them. Every read is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from graph.errors import NotFound
+from graph.identity import IdentityStore
+from graph.model import (
+    KeyKind,
+    OverlapMatch,
+    Page,
+    Partnership,
+    PartnershipStatus,
+    SharingLevel,
+)
+from graph.port import GraphStore
+from privacy.policy import Grant, grants
+from privacy.thresholds import DEFAULT_K, CellView, cell_view
+from resolvers import audit
+from resolvers.actor import Actor, Permission
+
+# Names are a weak key: matching on them is opt-in per org, which is not offered yet.
+MATCH_KINDS = (KeyKind.DOMAIN, KeyKind.DUNS)
+NO_SUCH_PARTNER = "no such partner"
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixView:
+    partnership: Partnership
+    partner_id: str
+    k: int
+    cells: list[CellView]
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerDetails:
+    populations: tuple[str, ...]
+    owner: str | None
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapView:
+    match: OverlapMatch
+    partner_populations: tuple[str, ...]
+    details: tuple[PartnerDetails, ...]  # only for partner accounts shared at DETAILS
+
+
+async def matrix(
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    *,
+    partner_id: str,
+    now: datetime,
+    k: int = DEFAULT_K,
+) -> MatrixView:
+    actor.require(Permission.READ)
+    partnership, granted = await _granted(graph, actor, partner_id)
+    my_sizes = await graph.population_counts(actor.org_id)
+    raw = (
+        {
+            (c.my_population, c.partner_population): c
+            for c in await graph.overlap_matrix(actor.org_id, partner_id, kinds=MATCH_KINDS)
+        }
+        if granted
+        else {}
+    )
+    cells = []
+    for mine in sorted(my_sizes):
+        for theirs, grant in sorted(granted.items()):
+            counts = raw.get((mine, theirs))
+            view = cell_view(
+                mine,
+                theirs,
+                grant.level,
+                my_count=counts.my_count if counts else 0,
+                partner_count=counts.partner_count if counts else 0,
+                my_population_size=my_sizes[mine],
+                k=k,
+            )
+            if view is not None:
+                cells.append(view)
+    await audit.record(
+        identity, actor, "overlap.matrix", now=now, target_type="Org", target_id=partner_id
+    )
+    return MatrixView(partnership, partner_id, k, cells)
+
+
+async def overlaps(
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    *,
+    partner_id: str,
+    my_population: str | None,
+    partner_population: str | None,
+    first: int,
+    after: str | None,
+    now: datetime,
+) -> Page[OverlapView]:
+    actor.require(Permission.READ)
+    _, granted = await _granted(graph, actor, partner_id)
+    listable = {p: g for p, g in granted.items() if g.shows_identities}
+    if partner_population is not None:
+        listable = {p: g for p, g in listable.items() if p == partner_population}
+    page = await graph.overlapping_accounts(
+        actor.org_id,
+        partner_id,
+        partner_populations=sorted(listable),
+        my_population=my_population,
+        kinds=MATCH_KINDS,
+        first=first,
+        after=after,
+    )
+    await audit.record(
+        identity,
+        actor,
+        "overlap.list",
+        now=now,
+        target_type="Org",
+        target_id=partner_id,
+        rows=str(len(page.items)),
+    )
+    views = [_view(match, listable) for match in page.items]
+    return Page(items=views, has_next=page.has_next, cursors=page.cursors)
+
+
+def _view(match: OverlapMatch, listable: dict[str, Grant]) -> OverlapView:
+    populations = sorted({p for partner in match.partner for p in partner.populations})
+    details = []
+    for partner in match.partner:
+        shared = set().union(
+            *(listable[p].fields for p in partner.populations if listable[p].shows_fields)
+        )
+        if not any(listable[p].shows_fields for p in partner.populations):
+            continue
+        details.append(
+            PartnerDetails(
+                populations=partner.populations,
+                owner=partner.owner if "owner" in shared else None,
+                fields=tuple((n, v) for n, v in partner.fields if n.casefold() in shared),
+            )
+        )
+    return OverlapView(match, tuple(populations), tuple(details))
+
+
+async def _granted(
+    graph: GraphStore, actor: Actor, partner_id: str
+) -> tuple[Partnership, dict[str, Grant]]:
+    """The ACTIVE partnership and what the partner grants, by population; NotFound for a
+    non-partner, an ended or a pending partnership, all alike."""
+    partnership = await graph.live_partnership(actor.org_id, partner_id)
+    if partnership is None or partnership.status is not PartnershipStatus.ACTIVE:
+        raise NotFound(NO_SUCH_PARTNER)
+    rules = await graph.sharing_rules(partner_id, actor.org_id)
+    visible = grants(actor.org_id, partner_id, partnership, rules, [r.population for r in rules])
+    return partnership, {g.population: g for g in visible if g.level is not SharingLevel.HIDDEN}

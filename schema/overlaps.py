@@ -1,0 +1,143 @@
+"""The account map with one partner: the overlap matrix and the overlap list."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from graph.model import SharingLevel
+from privacy.thresholds import CellView
+from resolvers import overlaps
+from resolvers.overlaps import OverlapView, PartnerDetails
+from schema.accounts import AccountField, AccountNode
+from schema.context import Info
+from schema.ids import decode
+from schema.orgs import OrgNode, load_org
+from schema.pagination import edges_of, window
+
+CURSOR_KIND = "overlaps"
+
+
+@strawberry.type(name="OverlapCell", description="One (my population x partner population) pair.")
+class OverlapCellType:
+    my_population: str
+    partner_population: str
+    level: SharingLevel = strawberry.field(description="What the partner shares of theirs.")
+    my_count: int | None = strawberry.field(
+        description="My accounts in my population that the partner also has; null if suppressed."
+    )
+    partner_count: int | None = strawberry.field(
+        description="The partner's accounts in theirs that I also have; null if suppressed."
+    )
+    suppressed: bool = strawberry.field(
+        description="A COUNTS-only cell over fewer than k accounts: not shown, so no single "
+        "account's membership can be learned."
+    )
+
+    @classmethod
+    def from_view(cls, cell: CellView) -> OverlapCellType:
+        return cls(
+            my_population=cell.my_population,
+            partner_population=cell.partner_population,
+            level=cell.level,
+            my_count=cell.my_count,
+            partner_count=cell.partner_count,
+            suppressed=cell.suppressed,
+        )
+
+
+@strawberry.type
+class OverlapMatrix:
+    k: int = strawberry.field(description="The suppression threshold for COUNTS cells.")
+    cells: list[OverlapCellType]
+    _partner_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def partner(self, info: Info) -> OrgNode | None:
+        return await load_org(info, self._partner_id)
+
+
+@strawberry.type(description="What a partner shares at DETAILS level about its matching account.")
+class PartnerAccountDetails:
+    populations: list[str]
+    owner: str | None
+    fields: list[AccountField]
+
+    @classmethod
+    def from_details(cls, details: PartnerDetails) -> PartnerAccountDetails:
+        return cls(
+            populations=list(details.populations),
+            owner=details.owner,
+            fields=[AccountField(name=n, value=v) for n, v in details.fields],
+        )
+
+
+@strawberry.type(description="One of my accounts that the partner also has.")
+class Overlap:
+    account: AccountNode
+    partner_populations: list[str] = strawberry.field(
+        description="The partner populations (shared at OVERLAPS or above) it falls in."
+    )
+    partner_details: list[PartnerAccountDetails]
+
+    @classmethod
+    def from_view(cls, view: OverlapView) -> Overlap:
+        return cls(
+            account=AccountNode.from_record(view.match.account),
+            partner_populations=list(view.partner_populations),
+            partner_details=[PartnerAccountDetails.from_details(d) for d in view.details],
+        )
+
+
+@strawberry.type(name="OverlapConnection")
+class OverlapConnection(relay.Connection[Overlap]):  # type: ignore[type-var]
+    pass
+
+
+@strawberry.type
+class OverlapQueries:
+    @strawberry.field(description="Overlap counts with an ACTIVE partner, by population.")
+    async def overlap_matrix(self, info: Info, partner_id: relay.GlobalID) -> OverlapMatrix:
+        context, actor = info.context, info.context.actor
+        partner = decode(partner_id, "Org", field="partnerId")
+        view = await overlaps.matrix(
+            context.store,
+            context.identity,
+            actor,
+            partner_id=partner,
+            now=context.now(),
+            k=context.overlap_k,
+        )
+        return OverlapMatrix(
+            k=view.k, cells=[OverlapCellType.from_view(c) for c in view.cells], _partner_id=partner
+        )
+
+    @strawberry.field(
+        description="My accounts that an ACTIVE partner also has, in populations it shares "
+        "at OVERLAPS level or above."
+    )
+    async def overlaps(
+        self,
+        info: Info,
+        partner_id: relay.GlobalID,
+        my_population: str | None = None,
+        partner_population: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> OverlapConnection:
+        context, actor = info.context, info.context.actor
+        partner = decode(partner_id, "Org", field="partnerId")
+        size, key = window(CURSOR_KIND, first, after)
+        page = await overlaps.overlaps(
+            context.store,
+            context.identity,
+            actor,
+            partner_id=partner,
+            my_population=my_population,
+            partner_population=partner_population,
+            first=size,
+            after=key,
+            now=context.now(),
+        )
+        edges, page_info = edges_of(CURSOR_KIND, page, Overlap.from_view)
+        return OverlapConnection(edges=edges, page_info=page_info)
