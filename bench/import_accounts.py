@@ -119,11 +119,13 @@ async def neo4j_baseline(url: str, path: Path) -> float:
             await driver.execute_query(query, rows=batch, database_="neo4j")
             elapsed += time.perf_counter() - start
             count += len(batch)
-        await driver.execute_query(
-            "MATCH (n) WHERE n:BenchAccount OR n:BenchKey CALL { WITH n DETACH DELETE n } "
-            "IN TRANSACTIONS OF 50000 ROWS",
-            database_="neo4j",
-        )
+        # CALL ... IN TRANSACTIONS needs an auto-commit transaction: session.run.
+        async with driver.session(database="neo4j") as session:
+            result = await session.run(
+                "MATCH (n) WHERE n:BenchAccount OR n:BenchKey "
+                "CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 50000 ROWS"
+            )
+            await result.consume()
     finally:
         await driver.close()
     return count / elapsed
