@@ -289,6 +289,73 @@ WHERE a.org_id = $org AND $population IN a.populations
 RETURN count(a) AS row
 """
 
+# --- overlaps -------------------------------------------------------------------------
+
+# An account's populations are distinct, so count(*) per population counts accounts.
+# `a.id > ''` (ids are never empty) lets the (org_id, id) index serve the org_id seek.
+POPULATION_COUNTS: Final = """
+MATCH (a:Account)
+WHERE a.org_id = $org AND a.id > ''
+UNWIND a.populations AS population
+WITH population, count(*) AS n
+RETURN {population: population, count: n} AS row
+ORDER BY population
+"""
+
+# Accounts per org, from the Org nodes' OWNS degrees (no scan); missing orgs count 0.
+ORG_SIZES: Final = """
+UNWIND $orgs AS id
+OPTIONAL MATCH (o:Org {id: id})
+RETURN {id: id, n: CASE WHEN o IS NULL THEN 0 ELSE COUNT { (o)-[:OWNS]->() } END} AS row
+"""
+
+# Walks from $org's accounts (the caller picks the smaller side) through the shared
+# AccountKey nodes to $other's accounts. WITH DISTINCT folds pairs sharing several keys,
+# then each pair counts once per (population of a, population of b).
+OVERLAP_MATRIX: Final = """
+MATCH (:Org {id: $org})-[:OWNS]->(a:Account)-[:KEYED_BY]->(k:AccountKey)
+      <-[:KEYED_BY]-(b:Account)<-[:OWNS]-(:Org {id: $other})
+WHERE k.kind IN $kinds
+WITH DISTINCT a, b
+UNWIND a.populations AS p
+UNWIND b.populations AS q
+WITH p, q, count(DISTINCT a) AS mine, count(DISTINCT b) AS theirs
+RETURN {p: p, q: q, a: mine, b: theirs} AS row
+ORDER BY p, q
+"""
+
+# One page of my accounts (in id order off the (org_id, id) index, stopping at the
+# limit) that share a key of $kinds with a partner account in one of $populations, each
+# with those partner accounts: only the requested populations, owner and fields.
+# `$population` is null for every population of mine.
+OVERLAPPING_ACCOUNTS: Final = """
+MATCH (a:Account)
+WHERE a.org_id = $org AND a.id > $after
+  AND ($population IS NULL OR $population IN a.populations)
+  AND EXISTS {
+      MATCH (a)-[:KEYED_BY]->(k:AccountKey)<-[:KEYED_BY]-(b:Account)
+      WHERE k.kind IN $kinds AND b.org_id = $partner
+        AND any(q IN b.populations WHERE q IN $populations)
+  }
+WITH a
+ORDER BY a.org_id, a.id
+LIMIT $limit
+CALL (a) {
+    MATCH (a)-[:KEYED_BY]->(k:AccountKey)<-[:KEYED_BY]-(b:Account)
+    WHERE k.kind IN $kinds AND b.org_id = $partner
+      AND any(q IN b.populations WHERE q IN $populations)
+    WITH DISTINCT b
+    ORDER BY b.id
+    RETURN collect(b {
+        .id, .owner, .field_names, .field_values,
+        populations: [q IN b.populations WHERE q IN $populations]
+    }) AS partner
+}
+RETURN a {.*, keys: [(a)-[:KEYED_BY]->(k:AccountKey) | k {.h, .v, .kind}],
+          partner: partner} AS row
+ORDER BY a.org_id, a.id
+"""
+
 # --- key rotation ---------------------------------------------------------------------
 
 SET_KEY_STATE: Final = """

@@ -21,6 +21,8 @@ from graph.model import (
     KeyState,
     Org,
     OrgType,
+    OverlapMatch,
+    PartnerMatch,
     Partnership,
     PartnershipStatus,
     SharingLevel,
@@ -198,6 +200,24 @@ def account_from(row: Row) -> Account:
         keys=tuple(keys),
         created_at=to_datetime(row["created_at"]),
         updated_at=to_datetime(row["updated_at"]),
+    )
+
+
+def partner_match_from(row: Row) -> PartnerMatch:
+    names = row.get("field_names") or ()
+    values = row.get("field_values") or ()
+    return PartnerMatch(
+        populations=tuple(sorted(set(row.get("populations") or ()))),
+        owner=row.get("owner"),
+        fields=tuple(sorted(zip(names, values, strict=True))),
+    )
+
+
+def overlap_match_from(row: Row) -> OverlapMatch:
+    """My account with its matching partner accounts (already in partner id order)."""
+    return OverlapMatch(
+        account=account_from(row),
+        partner=tuple(partner_match_from(p) for p in row.get("partner") or ()),
     )
 
 

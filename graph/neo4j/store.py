@@ -19,8 +19,11 @@ from graph.errors import BadInput, ConfigurationError, Conflict, Forbidden, NotF
 from graph.model import (
     Account,
     AccountUpsert,
+    KeyKind,
     KeyState,
     Org,
+    OverlapCell,
+    OverlapMatch,
     Page,
     Partnership,
     PartnershipStatus,
@@ -38,6 +41,7 @@ from graph.neo4j.records import (
     key_state_params,
     org_from,
     org_params,
+    overlap_match_from,
     pair_key,
     partnership_from,
     partnership_params,
@@ -408,6 +412,69 @@ class Neo4jStore:
             return int(count)
 
         return await self._transaction(work, write=False)
+
+    # --- overlaps ---------------------------------------------------------------------
+
+    async def population_counts(self, org_id: str) -> dict[str, int]:
+        rows = await self._read(cypher.POPULATION_COUNTS, org=org_id)
+        return {str(row["population"]): int(row["count"]) for row in rows}
+
+    async def overlap_matrix(
+        self, acting_org: str, partner_org: str, *, kinds: Sequence[KeyKind]
+    ) -> list[OverlapCell]:
+        wanted = sorted({str(kind) for kind in kinds})
+        if not wanted:
+            return []
+
+        async def work(tx: AsyncManagedTransaction) -> list[OverlapCell]:
+            sizes = {
+                row["id"]: int(row["n"])
+                for row in await _rows(tx, cypher.ORG_SIZES, {"orgs": [acting_org, partner_org]})
+            }
+            # The walk costs about the start side's accounts: start from the smaller one.
+            swap = sizes.get(partner_org, 0) < sizes.get(acting_org, 0)
+            start, other = (partner_org, acting_org) if swap else (acting_org, partner_org)
+            rows = await _rows(
+                tx, cypher.OVERLAP_MATRIX, {"org": start, "other": other, "kinds": wanted}
+            )
+            cells = [OverlapCell(str(r["p"]), str(r["q"]), int(r["a"]), int(r["b"])) for r in rows]
+            if swap:
+                cells = [
+                    OverlapCell(c.partner_population, c.my_population, c.partner_count, c.my_count)
+                    for c in cells
+                ]
+            return sorted(cells, key=lambda c: (c.my_population, c.partner_population))
+
+        return await self._transaction(work, write=False)
+
+    async def overlapping_accounts(
+        self,
+        acting_org: str,
+        partner_org: str,
+        *,
+        partner_populations: Sequence[str],
+        my_population: str | None = None,
+        kinds: Sequence[KeyKind],
+        first: int,
+        after: str | None = None,
+    ) -> Page[OverlapMatch]:
+        _check_first(first)
+        populations = sorted(set(partner_populations))
+        wanted = sorted({str(kind) for kind in kinds})
+        if not populations or not wanted:
+            return Page(items=[], has_next=False, cursors=[])
+        rows = await self._read(
+            cypher.OVERLAPPING_ACCOUNTS,
+            org=acting_org,
+            partner=partner_org,
+            after=after or "",
+            population=my_population,
+            populations=populations,
+            kinds=wanted,
+            limit=first + 1,
+        )
+        items, has_next = _page(rows, first, overlap_match_from)
+        return Page(items=items, has_next=has_next, cursors=[m.account.id for m in items])
 
     # --- key rotation -----------------------------------------------------------------
 
