@@ -92,6 +92,18 @@ class AuditEntry:
     details: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class CountAnswer:
+    """When a viewer was last given COUNTS-level overlap numbers for one of its
+    populations against one partner, and what that population looked like then."""
+
+    viewer_org: str
+    partner_org: str
+    population: str
+    fingerprint: str
+    answered_at: datetime
+
+
 class IdentityStore(Protocol):
     async def apply_schema(self) -> None: ...
 
@@ -146,6 +158,14 @@ class IdentityStore(Protocol):
 
     async def audit_log(self, org_id: str, *, first: int, after: str | None) -> Page[AuditEntry]:
         """The org's entries, newest first."""
+        ...
+
+    async def count_answers(self, viewer_org: str, partner_org: str) -> dict[str, CountAnswer]:
+        """The viewer's recorded COUNTS answers against the partner, by population."""
+        ...
+
+    async def put_count_answers(self, answers: Sequence[CountAnswer]) -> None:
+        """Insert or replace, by (viewer_org, partner_org, population)."""
         ...
 
     async def reset(self) -> None:

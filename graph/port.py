@@ -165,6 +165,11 @@ class GraphStore(Protocol):
         """Accounts per population of one org (populations with no account are absent)."""
         ...
 
+    async def population_fingerprints(self, org_id: str) -> dict[str, str]:
+        """Per population of one org, a value that changes whenever its membership does
+        (an account added, removed, moved in or out): the count and the latest change."""
+        ...
+
     async def overlap_matrix(
         self, acting_org: str, partner_org: str, *, kinds: Sequence[KeyKind]
     ) -> list[OverlapCell]:

@@ -23,6 +23,11 @@ class CellView:
     my_count: int | None  # None when suppressed
     partner_count: int | None
     suppressed: bool
+    reason: str | None = None  # why it is suppressed
+
+
+BELOW_K = "fewer than k accounts"
+CHANGED = "your population changed since its last answer within the window"
 
 
 def cell_view(
@@ -41,5 +46,5 @@ def cell_view(
     if level is SharingLevel.COUNTS and (
         my_population_size < k or my_count < k or partner_count < k
     ):
-        return CellView(my_population, partner_population, level, None, None, True)
+        return CellView(my_population, partner_population, level, None, None, True, BELOW_K)
     return CellView(my_population, partner_population, level, my_count, partner_count, False)

@@ -7,11 +7,11 @@ fields are kept only where DETAILS grants them. Every read is audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from graph.errors import NotFound
-from graph.identity import IdentityStore
+from graph.identity import CountAnswer, IdentityStore
 from graph.model import (
     KeyKind,
     OverlapMatch,
@@ -21,8 +21,9 @@ from graph.model import (
     SharingLevel,
 )
 from graph.port import GraphStore
+from privacy import probing
 from privacy.policy import Grant, grants
-from privacy.thresholds import DEFAULT_K, CellView, cell_view
+from privacy.thresholds import CHANGED, DEFAULT_K, CellView, cell_view
 from resolvers import audit
 from resolvers.actor import Actor, Permission
 
@@ -74,6 +75,7 @@ async def matrix(
         else {}
     )
     cells = []
+    refusals = await _probe_refusals(graph, identity, actor, partner_id, granted, now)
     for mine in sorted(my_sizes):
         for theirs, grant in sorted(granted.items()):
             counts = raw.get((mine, theirs))
@@ -86,12 +88,51 @@ async def matrix(
                 my_population_size=my_sizes[mine],
                 k=k,
             )
+            if view is not None and grant.level is SharingLevel.COUNTS and mine in refusals:
+                view = replace(
+                    view, my_count=None, partner_count=None, suppressed=True, reason=CHANGED
+                )
             if view is not None:
                 cells.append(view)
     await audit.record(
         identity, actor, "overlap.matrix", now=now, target_type="Org", target_id=partner_id
     )
     return MatrixView(partnership, partner_id, k, cells)
+
+
+async def _probe_refusals(
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    partner_id: str,
+    granted: dict[str, Grant],
+    now: datetime,
+) -> set[str]:
+    """My populations whose COUNTS numbers against this partner are withheld now, with
+    the answers recorded and the refusals audited (privacy/probing.py)."""
+    if not any(g.level is SharingLevel.COUNTS for g in granted.values()):
+        return set()
+    fingerprints = await graph.population_fingerprints(actor.org_id)
+    previous = await identity.count_answers(actor.org_id, partner_id)
+    refused = {p for p, f in fingerprints.items() if probing.refused(previous.get(p), f, now)}
+    await identity.put_count_answers(
+        [
+            CountAnswer(actor.org_id, partner_id, p, f, now)
+            for p, f in fingerprints.items()
+            if p not in refused and probing.records_answer(previous.get(p), now)
+        ]
+    )
+    for population in sorted(refused):
+        await audit.record(
+            identity,
+            actor,
+            "overlap.probe_refused",
+            now=now,
+            target_type="Org",
+            target_id=partner_id,
+            population=population,
+        )
+    return refused
 
 
 async def overlaps(

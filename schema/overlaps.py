@@ -30,9 +30,11 @@ class OverlapCellType:
         description="The partner's accounts in theirs that I also have; null if suppressed."
     )
     suppressed: bool = strawberry.field(
-        description="A COUNTS-only cell over fewer than k accounts: not shown, so no single "
+        description="A COUNTS-only cell over fewer than k accounts, or over a population "
+        "that changed since its last answer within the window: not shown, so no single "
         "account's membership can be learned."
     )
+    suppressed_reason: str | None
 
     @classmethod
     def from_view(cls, cell: CellView) -> OverlapCellType:
@@ -43,6 +45,7 @@ class OverlapCellType:
             my_count=cell.my_count,
             partner_count=cell.partner_count,
             suppressed=cell.suppressed,
+            suppressed_reason=cell.reason,
         )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from graph.errors import BadInput, Forbidden, NotFound
 from graph.identity import (
     AuditEntry,
+    CountAnswer,
     Membership,
     Role,
     ThrottleState,
@@ -36,6 +37,7 @@ from graph.sql.migrate import upgrade_to_head
 from graph.sql.tables import (
     IDENTITY_TABLES,
     AuditRow,
+    CountAnswerRow,
     MembershipRow,
     ThrottleRow,
     TokenRow,
@@ -78,6 +80,50 @@ class SqlIdentityStore:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+    # probing resistance
+
+    async def count_answers(self, viewer_org: str, partner_org: str) -> dict[str, CountAnswer]:
+        query = select(CountAnswerRow).where(
+            CountAnswerRow.viewer_org == viewer_org, CountAnswerRow.partner_org == partner_org
+        )
+        async with self._unit() as session:
+            return {
+                row.population: CountAnswer(
+                    row.viewer_org,
+                    row.partner_org,
+                    row.population,
+                    row.fingerprint,
+                    row.answered_at,
+                )
+                for row in await session.scalars(query)
+            }
+
+    async def put_count_answers(self, answers: Sequence[CountAnswer]) -> None:
+        if not answers:
+            return
+        insert = postgresql.insert if self._backend == "postgresql" else sqlite.insert
+        statement = insert(CountAnswerRow).values(
+            [
+                {
+                    "viewer_org": a.viewer_org,
+                    "partner_org": a.partner_org,
+                    "population": a.population,
+                    "fingerprint": a.fingerprint,
+                    "answered_at": a.answered_at,
+                }
+                for a in answers
+            ]
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["viewer_org", "partner_org", "population"],
+            set_={
+                "fingerprint": statement.excluded.fingerprint,
+                "answered_at": statement.excluded.answered_at,
+            },
+        )
+        async with self._unit(write=True) as session:
+            await session.execute(statement)
 
     async def reset(self) -> None:
         if not self._allow_reset:

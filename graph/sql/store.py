@@ -527,6 +527,23 @@ class SqlStore:
         async with self._unit() as session:
             return {population: int(n) for population, n in await session.execute(query)}
 
+    async def population_fingerprints(self, org_id: str) -> dict[str, str]:
+        query = (
+            select(
+                POPULATIONS.c.population,
+                func.count(),
+                func.max(AccountRow.updated_at),
+            )
+            .join(AccountRow, AccountRow.id == POPULATIONS.c.account_id)
+            .where(POPULATIONS.c.org_id == org_id)
+            .group_by(POPULATIONS.c.population)
+        )
+        async with self._unit() as session:
+            return {
+                population: f"{int(n)}:{latest.isoformat()}"
+                for population, n, latest in await session.execute(query)
+            }
+
     async def overlap_matrix(
         self, acting_org: str, partner_org: str, *, kinds: Sequence[KeyKind]
     ) -> list[OverlapCell]:

@@ -248,6 +248,16 @@ class AuditRow(Base):
     __table_args__ = (Index("ix_audit_log_org_id_id", "org_id", "id"),)
 
 
+class CountAnswerRow(Base):
+    __tablename__ = "count_answers"
+
+    viewer_org: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    partner_org: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    population: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    fingerprint: Mapped[str]
+    answered_at: Mapped[datetime]
+
+
 metadata = Base.metadata
 
 GRAPH_TABLES = frozenset(
@@ -261,4 +271,6 @@ GRAPH_TABLES = frozenset(
         "key_state",
     }
 )
-IDENTITY_TABLES = frozenset({"users", "memberships", "tokens", "throttle", "audit_log"})
+IDENTITY_TABLES = frozenset(
+    {"users", "memberships", "tokens", "throttle", "audit_log", "count_answers"}
+)

@@ -13,6 +13,7 @@ from ulid import ULID
 from graph.errors import BadInput, Conflict, Forbidden, NotFound
 from graph.identity import (
     AuditEntry,
+    CountAnswer,
     Membership,
     Role,
     ThrottleState,
@@ -375,3 +376,17 @@ async def test_graph_and_identity_share_a_database(
         await graph.reset()
     finally:
         await graph.close()
+
+
+async def test_count_answers_upsert_by_viewer_partner_population(
+    identity: SqlIdentityStore,
+) -> None:
+    first = CountAnswer("v", "p", "CUSTOMER", "10:x", at(1))
+    other = CountAnswer("v", "q", "CUSTOMER", "10:x", at(1))
+    await identity.put_count_answers([first, other])
+    assert await identity.count_answers("v", "p") == {"CUSTOMER": first}
+    newer = CountAnswer("v", "p", "CUSTOMER", "11:y", at(2))
+    await identity.put_count_answers([newer])
+    assert await identity.count_answers("v", "p") == {"CUSTOMER": newer}
+    assert await identity.count_answers("p", "v") == {}
+    await identity.put_count_answers([])

@@ -195,3 +195,30 @@ async def test_counts_are_fresh_after_every_write(store: GraphStore) -> None:
         OverlapCell("CUSTOMER", "CUSTOMER", 1, 1),
         OverlapCell("CUSTOMER", "PROSPECT", 2, 2),
     ]
+
+
+async def test_population_fingerprints_change_with_membership(store: GraphStore) -> None:
+    a = make_org()
+    await store.create_org(a)
+    state = KeyState()
+    base = [Row(f"m{i}", ("CUSTOMER",), ((KeyKind.DOMAIN, f"d{i}"),), "o") for i in range(6)]
+    await store.upsert_accounts(a.id, upserts(base), expected_state=state, at=at(1))
+    first = await store.population_fingerprints(a.id)
+    assert set(first) == {"CUSTOMER"}
+    assert await store.population_fingerprints(a.id) == first  # stable when nothing changes
+
+    other = [Row("p0", ("PROSPECT",), ((KeyKind.DOMAIN, "p0"),), "o")]
+    await store.upsert_accounts(a.id, upserts(other), expected_state=state, at=at(2))
+    assert (await store.population_fingerprints(a.id))["CUSTOMER"] == first["CUSTOMER"]
+
+    swapped = [Row("m6", ("CUSTOMER",), ((KeyKind.DOMAIN, "d6"),), "o")]
+    await store.delete_accounts(a.id, ["m0"])
+    await store.upsert_accounts(a.id, upserts(swapped), expected_state=state, at=at(3))
+    second = await store.population_fingerprints(a.id)
+    assert second["CUSTOMER"] != first["CUSTOMER"]  # same size, other members
+
+    moved_out = [Row("m1", ("PROSPECT",), ((KeyKind.DOMAIN, "d1"),), "o")]
+    await store.upsert_accounts(a.id, upserts(moved_out), expected_state=state, at=at(4))
+    third = await store.population_fingerprints(a.id)
+    assert third["CUSTOMER"] != second["CUSTOMER"]
+    assert third["PROSPECT"] != second["PROSPECT"]
