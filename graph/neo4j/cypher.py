@@ -293,6 +293,14 @@ RETURN count(a) AS row
 
 # An account's populations are distinct, so count(*) per population counts accounts.
 # `a.id > ''` (ids are never empty) lets the (org_id, id) index serve the org_id seek.
+POPULATION_FINGERPRINTS: Final = """
+MATCH (a:Account)
+WHERE a.org_id = $org AND a.id > ''
+UNWIND a.populations AS population
+WITH population, count(*) AS n, max(a.updated_at) AS latest
+RETURN {population: population, count: n, latest: latest} AS row
+"""
+
 POPULATION_COUNTS: Final = """
 MATCH (a:Account)
 WHERE a.org_id = $org AND a.id > ''

@@ -48,6 +48,7 @@ from graph.neo4j.records import (
     sharing_rule_from,
     sharing_rule_key,
     sharing_rule_params,
+    to_datetime,
 )
 
 T = TypeVar("T")
@@ -418,6 +419,13 @@ class Neo4jStore:
     async def population_counts(self, org_id: str) -> dict[str, int]:
         rows = await self._read(cypher.POPULATION_COUNTS, org=org_id)
         return {str(row["population"]): int(row["count"]) for row in rows}
+
+    async def population_fingerprints(self, org_id: str) -> dict[str, str]:
+        rows = await self._read(cypher.POPULATION_FINGERPRINTS, org=org_id)
+        return {
+            str(row["population"]): f"{int(row['count'])}:{to_datetime(row['latest']).isoformat()}"
+            for row in rows
+        }
 
     async def overlap_matrix(
         self, acting_org: str, partner_org: str, *, kinds: Sequence[KeyKind]
