@@ -41,6 +41,9 @@ OPERATIONS: dict[str, str] = {
         apiToken { id } errors { code } } }""",
     "invite": """mutation($id: ID!) { invitePartner(input: {orgId: $id}) {
         partnership { id } errors { code } } }""",
+    "overlapMatrix": "query($id: ID!) { overlapMatrix(partnerId: $id) { cells { myCount } } }",
+    "overlaps": """query($id: ID!) { overlaps(partnerId: $id) { edges { node {
+        account { crmId } partnerPopulations } } } }""",
 }
 # Operations that take no object: tried by bad credentials only.
 LISTS: dict[str, str] = {
@@ -48,6 +51,7 @@ LISTS: dict[str, str] = {
     "partnerships": "{ partnerships { edges { node { id } } } }",
     "apiTokens": "{ apiTokens { edges { node { id } } } }",
     "auditLog": "{ auditLog { edges { node { id } } } }",
+    "accounts": "{ accounts { totalCount edges { node { id } } } }",
 }
 
 NULL, VISIBLE = "null", "visible"
@@ -83,6 +87,15 @@ CASES: list[tuple[str, str, str, str]] = [
     ("a_rep", "setSharingRule", "B", "FORBIDDEN"),
     ("a_read_token", "setSharingRule", "B", "FORBIDDEN"),
     ("a_read_token", "end", "P_AB", "FORBIDDEN"),
+    ("c", "overlapMatrix", "A", "NOT_FOUND"),  # a non-partner yields nothing
+    ("c", "overlaps", "A", "NOT_FOUND"),
+    ("c", "overlapMatrix", "OPEN", "NOT_FOUND"),  # discoverable is not partnered
+    ("a", "overlapMatrix", "D", "NOT_FOUND"),  # a partner's partner
+    ("a", "overlaps", "D", "NOT_FOUND"),
+    ("b", "overlapMatrix", "A", VISIBLE),  # control: an ACTIVE partner
+    ("c", "node", "A_ACCOUNT", NULL),  # another org's account, by global ID
+    ("b", "node", "A_ACCOUNT", NULL),  # even a partner's
+    ("a", "node", "A_ACCOUNT", VISIBLE),  # control
     ("a", "node", "BAD_ID", "BAD_USER_INPUT"),
     ("a", "sharing", "P_AB", "BAD_USER_INPUT"),  # an ID of the wrong type
 ]
@@ -98,6 +111,9 @@ ORACLE_PAIRS = [
     ("c", "node", "P_AB", "MISSING_PARTNERSHIP"),
     ("c", "node", "A", "MISSING_ORG"),
     ("c", "revokeToken", "A_TOKEN", "MISSING_TOKEN"),
+    ("c", "overlapMatrix", "A", "MISSING_ORG"),
+    ("c", "overlaps", "A", "MISSING_ORG"),
+    ("b", "node", "A_ACCOUNT", "MISSING_ACCOUNT"),
 ]
 
 
@@ -166,6 +182,7 @@ def build(world: World) -> Matrix:
     world.tokens["a_read_token"] = a_token["token"]
     world.tokens["garbage"] = "tdm_a_" + "x" * 43
     world.tokens["expired"], world.tokens["revoked"] = world.run(_dead_tokens(world, a))
+    account_id = _accounts(world)
     return Matrix(
         world,
         {
@@ -180,9 +197,37 @@ def build(world: World) -> Matrix:
             "MISSING_ORG": gid("Org", new_id()),
             "MISSING_PARTNERSHIP": gid("Partnership", new_id()),
             "MISSING_TOKEN": gid("ApiToken", new_id()),
+            "A_ACCOUNT": account_id,
+            "MISSING_ACCOUNT": gid("Account", new_id()),
             "BAD_ID": "definitely-not-a-global-id",
         },
     )
+
+
+def _accounts(world: World) -> str:
+    """Shared customers: a shares nothing, b shares CUSTOMER at COUNTS with a. Returns the
+    global id of one of a's accounts."""
+    upsert = """mutation($rows: [AccountRowInput!]!) { upsertAccounts(input: {rows: $rows}) {
+        results { account { id } } } }"""
+    rows = [
+        {
+            "crmId": f"x{i}",
+            "name": f"Shared {i}",
+            "domains": [f"shared{i}.com"],
+            "populations": ["CUSTOMER"],
+        }
+        for i in range(8)
+    ]
+    created = world.gql("a", upsert, rows=rows)["data"]["upsertAccounts"]["results"]
+    world.gql("b", upsert, rows=[{**r, "crmId": f"b{r['crmId']}"} for r in rows])
+    world.gql(
+        "b",
+        """mutation($id: ID!) { setSharingRule(input: {partnerId: $id,
+        population: "CUSTOMER", level: COUNTS}) { errors { code } } }""",
+        id=gid("Org", world.orgs["a"]),
+    )
+    account_id: str = created[0]["account"]["id"]
+    return account_id
 
 
 def _partner(world: World, inviter: str, invitee_org: str, invitee: str) -> str:
@@ -258,6 +303,20 @@ def test_no_existence_oracle(
     assert shape(matrix.run(actor, OPERATIONS[operation], theirs)) == shape(
         matrix.run(actor, OPERATIONS[operation], missing)
     )
+
+
+def test_counts_never_yield_identities(matrix: Matrix) -> None:
+    """b shares CUSTOMER with a at COUNTS only: a sees a number, never an account. a
+    shares CUSTOMER with b at DETAILS (built above): b sees the accounts."""
+    a_cells = matrix.run("a", OPERATIONS["overlapMatrix"], "B")["data"]["overlapMatrix"]
+    assert a_cells["cells"] == [{"myCount": 8}]
+    a_list = matrix.run("a", OPERATIONS["overlaps"], "B")["data"]["overlaps"]["edges"]
+    assert a_list == []
+    b_cells = matrix.run("b", OPERATIONS["overlapMatrix"], "A")["data"]["overlapMatrix"]
+    assert b_cells["cells"] == [{"myCount": 8}]
+    b_list = matrix.run("b", OPERATIONS["overlaps"], "A")["data"]["overlaps"]["edges"]
+    assert len(b_list) == 8
+    assert all(e["node"]["partnerPopulations"] == ["CUSTOMER"] for e in b_list)
 
 
 def test_lists_never_hold_another_orgs_objects(matrix: Matrix) -> None:
