@@ -13,6 +13,7 @@ from schema.accounts import AccountMutations, AccountNode, AccountQueries
 from schema.audit import AuditQueries
 from schema.auth import AuthMutations, AuthQueries
 from schema.context import Info
+from schema.cosell import CoSellQueries
 from schema.errors import ErrorCodes
 from schema.orgs import OrgNode
 from schema.overlaps import OverlapQueries
@@ -42,6 +43,7 @@ Query = merge_types(
         SharingQueries,
         AccountQueries,
         OverlapQueries,
+        CoSellQueries,
         AuthQueries,
         AuditQueries,
     ),

@@ -1,0 +1,387 @@
+"""Co-selling across every ACTIVE partner: my accounts ranked by partner presence, and the
+partners to route one of my accounts to (docs/cosell.md).
+
+The policy is the account map's (resolvers/overlaps.py), applied partner by partner: the
+store is asked only for partner populations shared with me at OVERLAPS or DETAILS, so
+presence in a COUNTS or HIDDEN population is never read, and partner fields are kept only
+where DETAILS grants them. Only ACTIVE partnerships count; the policy re-checks that.
+
+Both views walk every overlap with every ACTIVE partner (`overlapping_accounts`, pages of
+SCAN_PAGE): O(total overlaps) per query, which is fine at today's sizes. For very large
+account maps the path is a ranking computed in the store, not here.
+
+The scoring rules are pure functions at the top of this module, unit-tested on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from graph.errors import BadInput, NotFound
+from graph.identity import IdentityStore
+from graph.model import (
+    Account,
+    OrgType,
+    OverlapMatch,
+    Page,
+    Partnership,
+    PartnershipStatus,
+    SharingLevel,
+)
+from graph.port import GraphStore
+from privacy.policy import Grant, grants
+from resolvers import audit
+from resolvers.actor import Actor, Permission
+from resolvers.overlaps import MATCH_KINDS, PartnerDetails
+
+T = TypeVar("T")
+
+NO_SUCH_ACCOUNT = "no such account"
+SCAN_PAGE = 500  # overlaps read per store call
+PARTNERSHIP_PAGE = 100
+
+# --- scoring: pure ----------------------------------------------------------------------
+
+POPULATION_WEIGHTS: Mapping[str, int] = {
+    "CUSTOMER": 3,
+    "OPEN_OPPORTUNITY": 2,
+    "PROSPECT": 1,
+    "CHURNED": 0,
+}
+CUSTOM_POPULATION_WEIGHT = 1
+
+# Partner types that suit an account, by the stage (my population) the account is in.
+# ISV partners (integrations, add-ons) suit every account.
+TYPE_FIT: Mapping[str, frozenset[OrgType]] = {
+    "CUSTOMER": frozenset({OrgType.RESELLER, OrgType.MSP, OrgType.SI}),
+}
+ALWAYS_FIT = frozenset({OrgType.ISV})
+TYPE_FIT_POINTS = 1
+REGION_FIT_POINTS = 1
+WON_DEAL_POINTS = 1  # per deal won together, at most MAX_WON_DEAL_POINTS
+MAX_WON_DEAL_POINTS = 3
+LOAD_PENALTY = 1  # per open deal registration, at most MAX_LOAD_PENALTY
+MAX_LOAD_PENALTY = 3
+
+
+def population_weight(population: str) -> int:
+    """The weight of a partner population: standard ones from the table, custom ones 1."""
+    return POPULATION_WEIGHTS.get(population, CUSTOM_POPULATION_WEIGHT)
+
+
+def presence_score(presences: Iterable[Iterable[str]]) -> int:
+    """An account's co-sell score: for each partner (one iterable of the partner
+    populations it has the account in), the weights of those distinct populations,
+    summed over partners. Three partners with it as a CUSTOMER score 9."""
+    return sum(sum(population_weight(p) for p in set(populations)) for populations in presences)
+
+
+def fitting_types(account_populations: Iterable[str]) -> frozenset[OrgType]:
+    """The partner types that suit an account in these (my) populations."""
+    fit = set(ALWAYS_FIT)
+    for population in account_populations:
+        fit |= TYPE_FIT.get(population, frozenset())
+    return frozenset(fit)
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What is known about routing one of my accounts to one ACTIVE partner. None means
+    the signal is not available (yet), which scores 0 and says so."""
+
+    partner_id: str
+    presence: tuple[str, ...]  # the partner's populations (shared at OVERLAPS+) holding it
+    partner_types: frozenset[OrgType]
+    account_populations: tuple[str, ...]  # mine
+    partner_region: str
+    my_region: str | None
+    won_deals: int | None = None
+    open_registrations: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    partner_id: str
+    score: int
+    reasons: tuple[str, ...]
+
+
+def recommend(signals: Signals) -> Recommendation:
+    """Score one partner for one account, with a plain-words reason per signal."""
+    score, reasons = 0, []
+    for population in sorted(set(signals.presence)):
+        points = population_weight(population)
+        score += points
+        reasons.append(f"Has this account in its {population} population (+{points})")
+    fit = sorted(signals.partner_types & fitting_types(signals.account_populations))
+    if fit:
+        score += TYPE_FIT_POINTS
+        stage = "a CUSTOMER" if "CUSTOMER" in signals.account_populations else "this"
+        names = ", ".join(fit)
+        reasons.append(f"Partner type {names} suits {stage} account (+{TYPE_FIT_POINTS})")
+    if signals.partner_region == signals.my_region:
+        score += REGION_FIT_POINTS
+        reasons.append(f"Works in your region, {signals.my_region} (+{REGION_FIT_POINTS})")
+    if signals.won_deals is None:
+        reasons.append("Deals won together: not tracked yet (+0)")
+    elif signals.won_deals > 0:
+        points = min(signals.won_deals * WON_DEAL_POINTS, MAX_WON_DEAL_POINTS)
+        score += points
+        reasons.append(f"Won {signals.won_deals} deal(s) with you (+{points})")
+    if signals.open_registrations is None:
+        reasons.append("Open deal registrations (current load): not tracked yet (-0)")
+    elif signals.open_registrations > 0:
+        penalty = min(signals.open_registrations * LOAD_PENALTY, MAX_LOAD_PENALTY)
+        score -= penalty
+        reasons.append(f"Has {signals.open_registrations} open deal registration(s) (-{penalty})")
+    return Recommendation(signals.partner_id, score, tuple(reasons))
+
+
+def rank_key(score: int, item_id: str) -> str:
+    """The cursor key of a ranked item: "score:id"."""
+    return f"{score}:{item_id}"
+
+
+def parse_rank_key(key: str | None) -> tuple[int, str] | None:
+    if key is None:
+        return None
+    score, sep, item_id = key.partition(":")
+    try:
+        value = int(score)
+    except ValueError:
+        value = None
+    if not sep or not item_id or value is None:
+        raise BadInput("after is not a valid cursor", field="after")
+    return value, item_id
+
+
+def ranked_page(
+    items: Iterable[T],
+    rank: Callable[[T], tuple[int, str]],
+    *,
+    first: int,
+    after: str | None,
+) -> Page[T]:
+    """`items` by score (highest first), ties by id, the page after the cursor key."""
+    ordered = sorted(items, key=lambda item: _order(rank(item)))
+    start = parse_rank_key(after)
+    if start is not None:
+        ordered = [item for item in ordered if _order(rank(item)) > _order(start)]
+    shown = ordered[:first]
+    return Page(
+        items=shown,
+        has_next=len(ordered) > first,
+        cursors=[rank_key(*rank(item)) for item in shown],
+    )
+
+
+def _order(rank: tuple[int, str]) -> tuple[int, str]:
+    return -rank[0], rank[1]
+
+
+# --- the views ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerPresence:
+    """One ACTIVE partner's presence on one of my accounts, as far as it is shared."""
+
+    partner_id: str
+    populations: tuple[str, ...]  # only populations shared at OVERLAPS or DETAILS
+    level: SharingLevel  # the highest level among those populations
+    details: tuple[PartnerDetails, ...]  # only partner accounts shared at DETAILS
+
+
+@dataclass(frozen=True, slots=True)
+class CoSellAccount:
+    account: Account
+    score: int
+    partners: tuple[PartnerPresence, ...]  # highest weight first, then partner id
+
+
+async def accounts(
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    *,
+    first: int,
+    after: str | None,
+    min_score: int | None,
+    now: datetime,
+) -> Page[CoSellAccount]:
+    """My accounts that at least one ACTIVE partner also has (in a population shared with
+    me at OVERLAPS+), ranked by presence_score, then account id."""
+    actor.require(Permission.READ)
+    found: dict[str, tuple[Account, list[PartnerPresence]]] = {}
+    partners = await _active_partners(graph, actor)
+    for partnership in partners:
+        partner_id = partnership.other(actor.org_id)
+        listable = await _listable(graph, actor, partnership)
+        async for match in _matches(graph, actor, partner_id, listable):
+            presence = _presence(partner_id, match, listable)
+            if presence is not None:
+                found.setdefault(match.account.id, (match.account, []))[1].append(presence)
+    ranked = []
+    for account, presences in found.values():
+        score = presence_score(p.populations for p in presences)
+        if min_score is None or score >= min_score:
+            presences.sort(key=lambda p: (-presence_score([p.populations]), p.partner_id))
+            ranked.append(CoSellAccount(account, score, tuple(presences)))
+    page = ranked_page(ranked, lambda a: (a.score, a.account.id), first=first, after=after)
+    await audit.record(
+        identity,
+        actor,
+        "cosell.accounts",
+        now=now,
+        partners=str(len(partners)),
+        rows=str(len(page.items)),
+    )
+    return page
+
+
+async def recommend_partners(
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    *,
+    account_id: str,
+    first: int,
+    after: str | None,
+    now: datetime,
+) -> Page[Recommendation]:
+    """My ACTIVE partners ranked for one of my accounts. Another org's account and a
+    missing one are both NotFound."""
+    actor.require(Permission.READ)
+    account = (await graph.get_accounts(actor.org_id, [account_id])).get(account_id)
+    if account is None:
+        raise NotFound(NO_SUCH_ACCOUNT)
+    partnerships = await _active_partners(graph, actor)
+    partner_ids = [p.other(actor.org_id) for p in partnerships]
+    orgs = await graph.get_orgs([actor.org_id, *partner_ids])
+    my_region = orgs[actor.org_id].region if actor.org_id in orgs else None
+    recommendations = []
+    for partnership, partner_id in zip(partnerships, partner_ids, strict=True):
+        partner = orgs.get(partner_id)
+        if partner is None:
+            continue
+        listable = await _listable(graph, actor, partnership)
+        presence = await _presence_on(graph, actor, partner_id, listable, account)
+        signals = Signals(
+            partner_id=partner_id,
+            presence=presence,
+            partner_types=partner.types,
+            account_populations=account.populations,
+            partner_region=partner.region,
+            my_region=my_region,
+        )
+        recommendations.append(recommend(signals))
+    page = ranked_page(recommendations, lambda r: (r.score, r.partner_id), first=first, after=after)
+    await audit.record(
+        identity,
+        actor,
+        "cosell.recommend",
+        now=now,
+        target_type="Account",
+        target_id=account_id,
+        partners=str(len(partner_ids)),
+    )
+    return page
+
+
+async def _active_partners(graph: GraphStore, actor: Actor) -> list[Partnership]:
+    found: list[Partnership] = []
+    after: str | None = None
+    while True:
+        page = await graph.list_partnerships(
+            actor.org_id, status=PartnershipStatus.ACTIVE, first=PARTNERSHIP_PAGE, after=after
+        )
+        found.extend(p for p in page.items if p.status is PartnershipStatus.ACTIVE)
+        if not page.has_next or not page.cursors:
+            return found
+        after = page.cursors[-1]
+
+
+async def _listable(graph: GraphStore, actor: Actor, partnership: Partnership) -> dict[str, Grant]:
+    """The partner's populations I may see identities in (OVERLAPS or DETAILS)."""
+    partner_id = partnership.other(actor.org_id)
+    rules = await graph.sharing_rules(partner_id, actor.org_id)
+    visible = grants(actor.org_id, partner_id, partnership, rules, [r.population for r in rules])
+    return {g.population: g for g in visible if g.shows_identities}
+
+
+async def _matches(
+    graph: GraphStore,
+    actor: Actor,
+    partner_id: str,
+    listable: Mapping[str, Grant],
+    my_population: str | None = None,
+) -> AsyncIterator[OverlapMatch]:
+    if not listable:
+        return
+    after: str | None = None
+    while True:
+        page = await graph.overlapping_accounts(
+            actor.org_id,
+            partner_id,
+            partner_populations=sorted(listable),
+            my_population=my_population,
+            kinds=MATCH_KINDS,
+            first=SCAN_PAGE,
+            after=after,
+        )
+        for match in page.items:
+            yield match
+        if not page.has_next or not page.cursors:
+            return
+        after = page.cursors[-1]
+
+
+async def _presence_on(
+    graph: GraphStore,
+    actor: Actor,
+    partner_id: str,
+    listable: Mapping[str, Grant],
+    account: Account,
+) -> tuple[str, ...]:
+    """The listable partner populations holding `account`. The scan is narrowed to one of
+    the account's own populations when it has any."""
+    narrow = account.populations[0] if account.populations else None
+    async for match in _matches(graph, actor, partner_id, listable, narrow):
+        if match.account.id == account.id:
+            return _populations(match, listable)
+    return ()
+
+
+def _populations(match: OverlapMatch, listable: Mapping[str, Grant]) -> tuple[str, ...]:
+    return tuple(sorted({p for m in match.partner for p in m.populations if p in listable}))
+
+
+def _presence(
+    partner_id: str, match: OverlapMatch, listable: Mapping[str, Grant]
+) -> PartnerPresence | None:
+    populations = _populations(match, listable)
+    if not populations:
+        return None
+    level = max((listable[p].level for p in populations), key=lambda lv: lv.rank)
+    return PartnerPresence(partner_id, populations, level, _details(match, listable))
+
+
+def _details(match: OverlapMatch, listable: Mapping[str, Grant]) -> tuple[PartnerDetails, ...]:
+    """Owner and fields of the matching partner accounts, only as far as DETAILS grants."""
+    details = []
+    for partner in match.partner:
+        granted = [listable[p] for p in partner.populations if p in listable]
+        if not any(g.shows_fields for g in granted):
+            continue
+        shared = {f.casefold() for g in granted if g.shows_fields for f in g.fields}
+        details.append(
+            PartnerDetails(
+                populations=partner.populations,
+                owner=partner.owner if "owner" in shared else None,
+                fields=tuple((n, v) for n, v in partner.fields if n.casefold() in shared),
+            )
+        )
+    return tuple(details)
