@@ -317,13 +317,15 @@ OPTIONAL MATCH (o:Org {id: id})
 RETURN {id: id, n: CASE WHEN o IS NULL THEN 0 ELSE COUNT { (o)-[:OWNS]->() } END} AS row
 """
 
-# Walks from $org's accounts (the caller picks the smaller side) through the shared
-# AccountKey nodes to $other's accounts. WITH DISTINCT folds pairs sharing several keys,
-# then each pair counts once per (population of a, population of b).
+# Walks from $org's accounts (the caller starts from the smaller org) through the shared
+# AccountKey nodes to $other's. Only $org is anchored, so the planner cannot turn the
+# walk around; `b.org_id` is one property read per candidate, cheaper than expanding
+# b's OWNS and reading the Org's id. No labels: OWNS only reaches Accounts and KEYED_BY
+# only AccountKeys, so label checks would be pure cost. WITH DISTINCT folds pairs that
+# share several keys; each pair then counts once per (population of a, population of b).
 OVERLAP_MATRIX: Final = """
-MATCH (:Org {id: $org})-[:OWNS]->(a:Account)-[:KEYED_BY]->(k:AccountKey)
-      <-[:KEYED_BY]-(b:Account)<-[:OWNS]-(:Org {id: $other})
-WHERE k.kind IN $kinds
+MATCH (:Org {id: $org})-[:OWNS]->(a)-[:KEYED_BY]->(k)<-[:KEYED_BY]-(b)
+WHERE b.org_id = $other AND k.kind IN $kinds
 WITH DISTINCT a, b
 UNWIND a.populations AS p
 UNWIND b.populations AS q
@@ -341,7 +343,7 @@ MATCH (a:Account)
 WHERE a.org_id = $org AND a.id > $after
   AND ($population IS NULL OR $population IN a.populations)
   AND EXISTS {
-      MATCH (a)-[:KEYED_BY]->(k:AccountKey)<-[:KEYED_BY]-(b:Account)
+      MATCH (a)-[:KEYED_BY]->(k)<-[:KEYED_BY]-(b)
       WHERE k.kind IN $kinds AND b.org_id = $partner
         AND any(q IN b.populations WHERE q IN $populations)
   }
@@ -349,7 +351,7 @@ WITH a
 ORDER BY a.org_id, a.id
 LIMIT $limit
 CALL (a) {
-    MATCH (a)-[:KEYED_BY]->(k:AccountKey)<-[:KEYED_BY]-(b:Account)
+    MATCH (a)-[:KEYED_BY]->(k)<-[:KEYED_BY]-(b)
     WHERE k.kind IN $kinds AND b.org_id = $partner
       AND any(q IN b.populations WHERE q IN $populations)
     WITH DISTINCT b
