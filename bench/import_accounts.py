@@ -123,7 +123,7 @@ async def neo4j_baseline(url: str, path: Path) -> float:
         async with driver.session(database="neo4j") as session:
             result = await session.run(
                 "MATCH (n) WHERE n:BenchAccount OR n:BenchKey "
-                "CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 50000 ROWS"
+                "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 50000 ROWS"
             )
             await result.consume()
     finally:

@@ -134,6 +134,9 @@ class Neo4jStore:
                 # Fail a request within seconds while the server is away instead of the
                 # driver's default 30 s of retries; /readyz and clients learn sooner.
                 max_transaction_retry_time=5.0,
+                # Planner notices (an unset property read before it was ever written) would
+                # be logged on every call; the queries are tested, not tuned at run time.
+                notifications_min_severity="OFF",
             )
         except (DriverConfigurationError, ValueError) as exc:
             raise ConfigurationError(f"invalid Neo4j URL {self._server}: {exc}") from exc
