@@ -35,7 +35,7 @@ from graph.port import GraphStore
 from privacy.policy import Grant, grants
 from resolvers import audit
 from resolvers.actor import Actor, Permission
-from resolvers.overlaps import MATCH_KINDS, PartnerDetails
+from resolvers.overlaps import MATCH_KINDS, PartnerDetails, partner_details
 
 T = TypeVar("T")
 
@@ -366,22 +366,4 @@ def _presence(
     if not populations:
         return None
     level = max((listable[p].level for p in populations), key=lambda lv: lv.rank)
-    return PartnerPresence(partner_id, populations, level, _details(match, listable))
-
-
-def _details(match: OverlapMatch, listable: Mapping[str, Grant]) -> tuple[PartnerDetails, ...]:
-    """Owner and fields of the matching partner accounts, only as far as DETAILS grants."""
-    details = []
-    for partner in match.partner:
-        granted = [listable[p] for p in partner.populations if p in listable]
-        if not any(g.shows_fields for g in granted):
-            continue
-        shared = {f.casefold() for g in granted if g.shows_fields for f in g.fields}
-        details.append(
-            PartnerDetails(
-                populations=partner.populations,
-                owner=partner.owner if "owner" in shared else None,
-                fields=tuple((n, v) for n, v in partner.fields if n.casefold() in shared),
-            )
-        )
-    return tuple(details)
+    return PartnerPresence(partner_id, populations, level, partner_details(match, listable))

@@ -7,6 +7,7 @@ fields are kept only where DETAILS grants them. Every read is audited.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -174,15 +175,22 @@ async def overlaps(
     return Page(items=views, has_next=page.has_next, cursors=page.cursors)
 
 
-def _view(match: OverlapMatch, listable: dict[str, Grant]) -> OverlapView:
+def _view(match: OverlapMatch, listable: Mapping[str, Grant]) -> OverlapView:
     populations = sorted({p for partner in match.partner for p in partner.populations})
+    return OverlapView(match, tuple(populations), partner_details(match, listable))
+
+
+def partner_details(
+    match: OverlapMatch, listable: Mapping[str, Grant]
+) -> tuple[PartnerDetails, ...]:
+    """Owner and fields of the matching partner accounts, only as far as DETAILS grants
+    (and only the fields it names)."""
     details = []
     for partner in match.partner:
-        shared = set().union(
-            *(listable[p].fields for p in partner.populations if listable[p].shows_fields)
-        )
-        if not any(listable[p].shows_fields for p in partner.populations):
+        granted = [listable[p] for p in partner.populations if p in listable]
+        if not any(g.shows_fields for g in granted):
             continue
+        shared = {f.casefold() for g in granted if g.shows_fields for f in g.fields}
         details.append(
             PartnerDetails(
                 populations=partner.populations,
@@ -190,7 +198,7 @@ def _view(match: OverlapMatch, listable: dict[str, Grant]) -> OverlapView:
                 fields=tuple((n, v) for n, v in partner.fields if n.casefold() in shared),
             )
         )
-    return OverlapView(match, tuple(populations), tuple(details))
+    return tuple(details)
 
 
 async def _granted(

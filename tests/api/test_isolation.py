@@ -44,6 +44,8 @@ OPERATIONS: dict[str, str] = {
     "overlapMatrix": "query($id: ID!) { overlapMatrix(partnerId: $id) { cells { myCount } } }",
     "overlaps": """query($id: ID!) { overlaps(partnerId: $id) { edges { node {
         account { crmId } partnerPopulations } } } }""",
+    "recommend": """query($id: ID!) { recommendPartnersForAccount(accountId: $id) {
+        edges { node { partner { id } } } } }""",
 }
 # Operations that take no object: tried by bad credentials only.
 LISTS: dict[str, str] = {
@@ -52,6 +54,7 @@ LISTS: dict[str, str] = {
     "apiTokens": "{ apiTokens { edges { node { id } } } }",
     "auditLog": "{ auditLog { edges { node { id } } } }",
     "accounts": "{ accounts { totalCount edges { node { id } } } }",
+    "coSellAccounts": "{ coSellAccounts { edges { node { account { id } } } } }",
 }
 
 NULL, VISIBLE = "null", "visible"
@@ -96,6 +99,9 @@ CASES: list[tuple[str, str, str, str]] = [
     ("c", "node", "A_ACCOUNT", NULL),  # another org's account, by global ID
     ("b", "node", "A_ACCOUNT", NULL),  # even a partner's
     ("a", "node", "A_ACCOUNT", VISIBLE),  # control
+    ("b", "recommend", "A_ACCOUNT", "NOT_FOUND"),  # a partner's account
+    ("c", "recommend", "A_ACCOUNT", "NOT_FOUND"),
+    ("a", "recommend", "A_ACCOUNT", VISIBLE),  # control
     ("a", "node", "BAD_ID", "BAD_USER_INPUT"),
     ("a", "sharing", "P_AB", "BAD_USER_INPUT"),  # an ID of the wrong type
 ]
@@ -114,6 +120,7 @@ ORACLE_PAIRS = [
     ("c", "overlapMatrix", "A", "MISSING_ORG"),
     ("c", "overlaps", "A", "MISSING_ORG"),
     ("b", "node", "A_ACCOUNT", "MISSING_ACCOUNT"),
+    ("b", "recommend", "A_ACCOUNT", "MISSING_ACCOUNT"),
 ]
 
 
@@ -317,6 +324,11 @@ def test_counts_never_yield_identities(matrix: Matrix) -> None:
     b_list = matrix.run("b", OPERATIONS["overlaps"], "A")["data"]["overlaps"]["edges"]
     assert len(b_list) == 8
     assert all(e["node"]["partnerPopulations"] == ["CUSTOMER"] for e in b_list)
+    # co-selling: a's ranked list never shows b (COUNTS only); b's shows a (DETAILS)
+    a_cosell = matrix.run("a", LISTS["coSellAccounts"])["data"]["coSellAccounts"]["edges"]
+    assert a_cosell == []
+    b_cosell = matrix.run("b", LISTS["coSellAccounts"])["data"]["coSellAccounts"]["edges"]
+    assert len(b_cosell) == 8
 
 
 def test_lists_never_hold_another_orgs_objects(matrix: Matrix) -> None:
