@@ -594,85 +594,101 @@ class SqlStore:
     ) -> Page[OverlapMatch]:
         _check_first(first)
         wanted = sorted(set(partner_populations))
-        if not wanted or not kinds:
+        kind_values = sorted({KeyKind(kind).value for kind in kinds})
+        if not wanted or not kind_values:
             return Page(items=[], has_next=False)
-        shared = _SharedKeys(partner_org, kinds)
-        theirs = POPULATIONS.alias("their_populations")
-        # Partner accounts are reached only through a requested population: no other
-        # population of theirs is ever read.
-        matches = shared.join.join(
-            theirs,
-            and_(
-                theirs.c.account_id == shared.theirs.c.account_id,
-                theirs.c.population.in_(wanted),
-            ),
+        mine = KEYS.alias("my_keys")
+        theirs = KEYS.alias("their_keys")
+        member = POPULATIONS.alias("their_populations")
+        # Nested EXISTS, not a join, so that SQLite (which has no statistics) probes in
+        # this order for each of my accounts: its keys by account, the partner's links by
+        # (org_id, h), their requested populations by account. Partner accounts are
+        # reached only through a requested population: no other one is ever read.
+        in_wanted = exists().where(
+            member.c.account_id == theirs.c.account_id, member.c.population.in_(wanted)
         )
-        overlapping = exists(
-            select(literal_column("1"))
-            .select_from(matches)
-            .where(shared.mine.c.account_id == AccountRow.id, shared.mine_kind)
+        shared = exists().where(
+            theirs.c.org_id == partner_org,
+            theirs.c.h == mine.c.h,
+            theirs.c.kind.in_(kind_values),
+            in_wanted,
+        )
+        overlapping = exists().where(
+            mine.c.account_id == AccountRow.id, mine.c.kind.in_(kind_values), shared
         )
         # My accounts in id order, each kept when it overlaps: the first page stops early.
         if my_population is None:
-            query = select(AccountRow).where(AccountRow.org_id == acting_org, overlapping)
+            query = (
+                select(AccountRow)
+                .where(AccountRow.org_id == acting_org, overlapping)
+                .order_by(AccountRow.id)
+            )
             if after is not None:
                 query = query.where(AccountRow.id > after)
         else:  # walks the (org_id, population, account_id) index, like list_accounts
-            member = AccountPopulationRow
+            mp = AccountPopulationRow
             query = (
                 select(AccountRow)
-                .join(member, member.account_id == AccountRow.id)
-                .where(member.org_id == acting_org, member.population == my_population)
-                .where(overlapping)
+                .join(mp, mp.account_id == AccountRow.id)
+                .where(mp.org_id == acting_org, mp.population == my_population, overlapping)
+                .order_by(mp.account_id)
             )
             if after is not None:
-                query = query.where(member.account_id > after)
-        query = query.order_by(AccountRow.id).limit(first + 1)
+                query = query.where(mp.account_id > after)
         async with self._unit() as session:
-            rows = list(await session.scalars(query))
+            rows = list(await session.scalars(query.limit(first + 1)))
             page = _page(rows, first, lambda r: r.id)
-            shown = page.items
-            accounts = await _accounts(session, shown)
-            # The page's (mine, theirs, requested population) triples, then the partner
-            # accounts' owners and fields: one query each for the page.
-            found: dict[str, dict[str, list[str]]] = {}
-            for chunk in _chunks([row.id for row in shown]):
-                triples = (
+            accounts = await _accounts(session, page.items)
+            # The partner's links to the page's hashes by (org_id, h), with the partner
+            # account's requested populations, owner and fields: one query for the page.
+            hashes = sorted({k.h for a in accounts for k in a.keys if k.kind in kind_values})
+            links: dict[str, list[str]] = {}  # h -> partner accounts
+            partners: dict[str, tuple[set[str], str | None, dict[str, str]]] = {}
+            for chunk in _chunks(hashes):
+                links_query = (
                     select(
-                        shared.mine.c.account_id,
-                        shared.theirs.c.account_id,
-                        theirs.c.population,
+                        theirs.c.h,
+                        theirs.c.account_id,
+                        member.c.population,
+                        AccountRow.owner,
+                        AccountRow.fields,
                     )
-                    .select_from(matches)
-                    .where(shared.mine.c.account_id.in_(chunk), shared.mine_kind)
-                    .distinct()
+                    .join(member, member.c.account_id == theirs.c.account_id)
+                    .join(AccountRow, AccountRow.id == theirs.c.account_id)
+                    .where(
+                        theirs.c.org_id == partner_org,
+                        theirs.c.h.in_(chunk),
+                        theirs.c.kind.in_(kind_values),
+                        member.c.population.in_(wanted),
+                    )
                 )
-                for mine_id, theirs_id, population in await session.execute(triples):
-                    found.setdefault(mine_id, {}).setdefault(theirs_id, []).append(population)
-            partner_ids = sorted({t for by_theirs in found.values() for t in by_theirs})
-            partners: dict[str, tuple[str | None, dict[str, str]]] = {}
-            for chunk in _chunks(partner_ids):
-                details = select(AccountRow.id, AccountRow.owner, AccountRow.fields).where(
-                    AccountRow.org_id == partner_org, AccountRow.id.in_(chunk)
-                )
-                for partner_id, owner, fields in await session.execute(details):
-                    partners[partner_id] = (owner, fields)
+                result = await session.execute(links_query)
+                for h, partner_id, population, owner, fields in result:
+                    links.setdefault(h, []).append(partner_id)
+                    partners.setdefault(partner_id, (set(), owner, fields))[0].add(population)
         items = []
         for account in accounts:
-            by_theirs = found.get(account.id, {})
-            matched = []
-            for theirs_id in sorted(by_theirs):
-                if theirs_id not in partners:  # deleted between the two reads: skip
-                    continue
-                owner, fields = partners[theirs_id]
-                matched.append(
-                    PartnerMatch(
-                        populations=tuple(sorted(set(by_theirs[theirs_id]))),
-                        owner=owner,
-                        fields=tuple(sorted(fields.items())),
-                    )
+            matched = {
+                partner_id
+                for key in account.keys
+                if key.kind in kind_values
+                for partner_id in links.get(key.h, ())
+            }
+            items.append(
+                OverlapMatch(
+                    account=account,
+                    partner=tuple(
+                        PartnerMatch(
+                            populations=tuple(sorted(populations)),
+                            owner=owner,
+                            fields=tuple(sorted(fields.items())),
+                        )
+                        for populations, owner, fields in (
+                            partners[partner_id] for partner_id in sorted(matched)
+                        )
+                    ),
                 )
-            items.append(OverlapMatch(account=account, partner=tuple(matched)))
+            )
         return Page(items=items, has_next=page.has_next, cursors=page.cursors)
 
     # key rotation
