@@ -12,6 +12,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
 from api.settings import Settings, load_settings
 from api.stores import Stores, auth_config, open_stores, probe
@@ -20,6 +22,7 @@ from privacy.keyring import Keyring
 from resolvers.auth.bearer import authenticate, bearer_token
 from resolvers.auth.config import AuthConfig
 from resolvers.clock import utcnow
+from resolvers.events import EventBroker, InProcessBroker
 from schema.context import Context
 from schema.root import graphql_schema
 
@@ -29,11 +32,35 @@ class State(TypedDict):
     settings: Settings
     auth: AuthConfig
     keyring: Keyring
+    events: EventBroker
 
 
 class TandemGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         return await build_context(request)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Subscriptions authenticate at connection_init: browsers cannot set headers on
+        a WebSocket, so the token travels as {"authorization": "Bearer ..."}."""
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        if context.viewer_actor is not None and raw is None:
+            return None  # authenticated by the upgrade request's header already
+        try:
+            token = bearer_token(raw if isinstance(raw, str) else None)
+            if token is None:
+                raise ConnectionRejectionError({"message": "authentication required"})
+            context.viewer_actor = await authenticate(
+                context.identity,
+                context.auth,
+                token=token,
+                client_address=context.client_address,
+                now=utcnow(),
+            )
+            context.auth_error = None
+        except TandemError:
+            raise ConnectionRejectionError({"message": "invalid credentials"}) from None
+        return None
 
 
 async def build_context(connection: HTTPConnection) -> Context:
@@ -43,6 +70,7 @@ async def build_context(connection: HTTPConnection) -> Context:
         identity=stores.identity,
         auth=connection.state.auth,
         keyring=connection.state.keyring,
+        events=connection.state.events,
         overlap_k=connection.state.settings.overlap_k,
         request=connection,
     )
@@ -88,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "settings": settings,
                 "auth": auth_config(settings),
                 "keyring": settings.keyring,
+                "events": InProcessBroker(),
             }
         finally:
             await stores.close()

@@ -19,8 +19,9 @@ from graph.port import GraphStore
 from privacy.keyring import Keyring
 from privacy.normalize import canonical_keys
 from privacy.populations import population_problem
-from resolvers import audit
+from resolvers import audit, overlap_events
 from resolvers.actor import Actor, Permission
+from resolvers.events import EventBroker
 from resolvers.ids import new_id
 
 MAX_ROWS_PER_CALL = 5_000
@@ -79,6 +80,7 @@ async def upsert_accounts(
     rows: Sequence[AccountInput],
     *,
     now: datetime,
+    events: EventBroker | None = None,
 ) -> list[RowResult]:
     actor.require(Permission.MANAGE_ACCOUNTS)
     if len(rows) > MAX_ROWS_PER_CALL:
@@ -88,6 +90,11 @@ async def upsert_accounts(
         )
     results = await write_rows(graph, actor.org_id, keyring, rows, now=now)
     written = sum(1 for r in results if r.status is not RowStatus.REJECTED)
+    if events is not None and written:
+        touched = {p for row in rows for p in row.populations}
+        await overlap_events.announce(
+            graph, events, writer_org=actor.org_id, populations=touched, now=now
+        )
     await audit.record(
         identity,
         actor,
@@ -106,11 +113,16 @@ async def delete_accounts(
     crm_ids: Sequence[str],
     *,
     now: datetime,
+    events: EventBroker | None = None,
 ) -> list[str]:
     actor.require(Permission.MANAGE_ACCOUNTS)
     if len(crm_ids) > MAX_ROWS_PER_CALL:
         raise BadInput(f"at most {MAX_ROWS_PER_CALL} ids per call", field="crmIds")
     deleted = await graph.delete_accounts(actor.org_id, list(dict.fromkeys(crm_ids)))
+    if events is not None and deleted:
+        await overlap_events.announce(
+            graph, events, writer_org=actor.org_id, populations=None, now=now
+        )
     await audit.record(
         identity,
         actor,

@@ -28,7 +28,6 @@ from graph.model import (
     OverlapMatch,
     Page,
     Partnership,
-    PartnershipStatus,
     SharingLevel,
 )
 from graph.port import GraphStore
@@ -36,6 +35,7 @@ from privacy.policy import Grant, grants
 from resolvers import audit
 from resolvers.actor import Actor, Permission
 from resolvers.overlaps import MATCH_KINDS, PartnerDetails, partner_details
+from resolvers.partnerships import active_partnerships
 
 T = TypeVar("T")
 
@@ -216,7 +216,7 @@ async def accounts(
     me at OVERLAPS+), ranked by presence_score, then account id."""
     actor.require(Permission.READ)
     found: dict[str, tuple[Account, list[PartnerPresence]]] = {}
-    partners = await _active_partners(graph, actor)
+    partners = await active_partnerships(graph, actor.org_id)
     for partnership in partners:
         partner_id = partnership.other(actor.org_id)
         listable = await _listable(graph, actor, partnership)
@@ -258,7 +258,7 @@ async def recommend_partners(
     account = (await graph.get_accounts(actor.org_id, [account_id])).get(account_id)
     if account is None:
         raise NotFound(NO_SUCH_ACCOUNT)
-    partnerships = await _active_partners(graph, actor)
+    partnerships = await active_partnerships(graph, actor.org_id)
     partner_ids = [p.other(actor.org_id) for p in partnerships]
     orgs = await graph.get_orgs([actor.org_id, *partner_ids])
     my_region = orgs[actor.org_id].region if actor.org_id in orgs else None
@@ -289,19 +289,6 @@ async def recommend_partners(
         partners=str(len(partner_ids)),
     )
     return page
-
-
-async def _active_partners(graph: GraphStore, actor: Actor) -> list[Partnership]:
-    found: list[Partnership] = []
-    after: str | None = None
-    while True:
-        page = await graph.list_partnerships(
-            actor.org_id, status=PartnershipStatus.ACTIVE, first=PARTNERSHIP_PAGE, after=after
-        )
-        found.extend(p for p in page.items if p.status is PartnershipStatus.ACTIVE)
-        if not page.has_next or not page.cursors:
-            return found
-        after = page.cursors[-1]
 
 
 async def _listable(graph: GraphStore, actor: Actor, partnership: Partnership) -> dict[str, Grant]:

@@ -132,3 +132,17 @@ async def _get(graph: GraphStore, actor: Actor, partnership_id: str) -> Partners
     if partnership_id not in found:
         raise NotFound(NO_SUCH_PARTNERSHIP)
     return found[partnership_id]
+
+
+async def active_partnerships(graph: GraphStore, org_id: str) -> list[Partnership]:
+    """Every ACTIVE partnership of the org (all pages)."""
+    found: list[Partnership] = []
+    after: str | None = None
+    while True:
+        page = await graph.list_partnerships(
+            org_id, status=PartnershipStatus.ACTIVE, first=100, after=after
+        )
+        found.extend(p for p in page.items if p.status is PartnershipStatus.ACTIVE)
+        if not page.has_next or not page.cursors:
+            return found
+        after = page.cursors[-1]

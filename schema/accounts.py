@@ -167,7 +167,13 @@ class AccountMutations:
         rows = [_row(r) for r in input.rows]
         results, errors = await attempt(
             accounts.upsert_accounts(
-                context.store, context.identity, actor, context.keyring, rows, now=context.now()
+                context.store,
+                context.identity,
+                actor,
+                context.keyring,
+                rows,
+                now=context.now(),
+                events=context.events,
             )
         )
         results = results or []
@@ -188,7 +194,12 @@ class AccountMutations:
         context, actor = info.context, info.context.actor
         deleted, errors = await attempt(
             accounts.delete_accounts(
-                context.store, context.identity, actor, input.crm_ids, now=context.now()
+                context.store,
+                context.identity,
+                actor,
+                input.crm_ids,
+                now=context.now(),
+                events=context.events,
             )
         )
         return DeleteAccountsPayload(deleted_crm_ids=deleted or [], errors=errors)

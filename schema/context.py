@@ -15,6 +15,7 @@ from privacy.keyring import Keyring
 from resolvers.actor import Actor, require_actor
 from resolvers.auth.config import AuthConfig
 from resolvers.clock import utcnow
+from resolvers.events import EventBroker
 from schema.loaders import Loaders
 
 
@@ -24,8 +25,11 @@ class Context:
     identity: IdentityStore
     auth: AuthConfig
     keyring: Keyring
+    events: EventBroker
     overlap_k: int = 5
     request: HTTPConnection | None = None
+    # The graphql-transport-ws connection_init payload, for subscriptions.
+    connection_params: dict[str, object] | None = None
     viewer_actor: Actor | None = None
     # A bad credential fails every field that needs the viewer, but does not turn the
     # request into an HTTP error: GraphQL clients expect errors in the body.

@@ -15,6 +15,7 @@ from schema.auth import AuthMutations, AuthQueries
 from schema.context import Info
 from schema.cosell import CoSellQueries
 from schema.errors import ErrorCodes
+from schema.events import Subscription
 from schema.orgs import OrgNode
 from schema.overlaps import OverlapQueries
 from schema.partnerships import PartnershipMutations, PartnershipNode, PartnershipQueries
@@ -63,6 +64,7 @@ def build_schema() -> strawberry.Schema:
     return TandemSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[OrgNode, PartnershipNode, AccountNode],
         extensions=[ErrorCodes],
     )

@@ -1,0 +1,64 @@
+"""Events for subscriptions: a broker port and the in-process implementation.
+
+Events are published after the write they describe has committed, addressed to one org,
+and carry only what that org may see. With several API processes, a shared broker
+(Redis pub/sub) takes the in-process one's place behind the same port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+QUEUE_LIMIT = 1_000  # a subscriber this far behind loses the oldest events
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapChanged:
+    """A partner changed accounts in populations it shares with the addressee (at COUNTS
+    or above): the addressee's overlap with it may have changed. No account identity."""
+
+    partner_id: str
+    partner_populations: tuple[str, ...]
+    at: datetime
+
+
+Event = OverlapChanged
+
+
+class EventBroker(Protocol):
+    async def publish(self, org_id: str, event: Event) -> None: ...
+
+    def subscribe(self, org_id: str) -> AsyncIterator[Event]: ...
+
+
+class InProcessBroker:
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+
+    async def publish(self, org_id: str, event: Event) -> None:
+        for queue in list(self._queues.get(org_id, ())):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    async def subscribe(self, org_id: str) -> AsyncIterator[Event]:
+        async with self._subscription(org_id) as queue:
+            while True:
+                yield await queue.get()
+
+    @asynccontextmanager
+    async def _subscription(self, org_id: str) -> AsyncIterator[asyncio.Queue[Event]]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self._queues[org_id].add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues[org_id].discard(queue)
+            if not self._queues[org_id]:
+                del self._queues[org_id]
