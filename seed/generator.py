@@ -16,7 +16,7 @@ from faker import Faker
 from ulid import ULID
 
 from graph.identity import Role
-from graph.model import Org, OrgType, PartnershipStatus
+from graph.model import Org, OrgType, PartnershipStatus, SharingLevel, SharingRule
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 REGIONS = ("NA", "EMEA", "APAC", "LATAM")
@@ -84,6 +84,7 @@ class Ecosystem:
     orgs: list[Org] = field(default_factory=list)
     partnerships: list[SeedPartnership] = field(default_factory=list)
     users: list[SeedUser] = field(default_factory=list)
+    sharing: list[SharingRule] = field(default_factory=list)
 
     def demo_login_hint(self) -> str:
         vendor = next(u for u in self.users if u.role is Role.ADMIN)
@@ -119,7 +120,32 @@ def generate(scale: str, seed: int) -> Ecosystem:
     for _ in range(spec.partner_links):
         a, b = rng.sample(partners, 2)
         _link(eco, rng, clock, taken, a, b)
+    eco.sharing = _sharing(random.Random(f"{seed}/sharing"), eco.partnerships)
     return eco
+
+
+SHARED_POPULATIONS = ("CUSTOMER", "OPEN_OPPORTUNITY", "PROSPECT")
+LEVEL_WEIGHTS = {
+    SharingLevel.HIDDEN: 0.2,
+    SharingLevel.COUNTS: 0.3,
+    SharingLevel.OVERLAPS: 0.3,
+    SharingLevel.DETAILS: 0.2,
+}
+
+
+def _sharing(rng: random.Random, partnerships: list[SeedPartnership]) -> list[SharingRule]:
+    """Sharing rules for every ACTIVE partnership, both directions, so the demo's account
+    map shows every level: hidden cells, counts, overlap lists and details."""
+    rules = []
+    for p in partnerships:
+        if p.status is not PartnershipStatus.ACTIVE:
+            continue
+        for owner, partner in ((p.inviter_id, p.invitee_id), (p.invitee_id, p.inviter_id)):
+            for population in SHARED_POPULATIONS:
+                level = rng.choices(list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values()))[0]
+                fields = ("industry", "owner") if level is SharingLevel.DETAILS else ()
+                rules.append(SharingRule(owner, partner, population, level, fields, p.changed_at))
+    return rules
 
 
 class _Clock:

@@ -53,6 +53,8 @@ async def load_into(
 ) -> LoadSummary:
     orgs_created, orgs_present = await _load_orgs(graph, eco)
     made, present = await _load_partnerships(graph, eco)
+    for rule in eco.sharing:  # idempotent: a rule replaces its own earlier version
+        await graph.put_sharing_rule(rule)
     users = await _load_users(identity, eco, config)
     created = updated = 0
     for org in eco.orgs:
