@@ -50,6 +50,7 @@ from graph.neo4j.records import (
     sharing_rule_params,
     to_datetime,
 )
+from graph.paging import check_first
 
 T = TypeVar("T")
 
@@ -83,11 +84,6 @@ async def _consume(
 
 def _page(rows: list[Row], first: int, convert: Callable[[Row], T]) -> tuple[list[T], bool]:
     return [convert(row) for row in rows[:first]], len(rows) > first
-
-
-def _check_first(first: int) -> None:
-    if first < 0:
-        raise BadInput("first must not be negative", field="first")
 
 
 def _check_aware(at: datetime) -> None:
@@ -224,7 +220,7 @@ class Neo4jStore:
         return {org.id: org for org in map(org_from, rows)}
 
     async def list_orgs(self, *, first: int, after: str | None = None) -> Page[Org]:
-        _check_first(first)
+        check_first(first)
         if after is None:
             rows = await self._read(cypher.LIST_ORGS, limit=first + 1)
         else:
@@ -289,7 +285,7 @@ class Neo4jStore:
         first: int,
         after: str | None = None,
     ) -> Page[Partnership]:
-        _check_first(first)
+        check_first(first)
         rows = await self._read(
             cypher.LIST_PARTNERSHIPS,
             org=acting_org,
@@ -394,7 +390,7 @@ class Neo4jStore:
         first: int,
         after: str | None = None,
     ) -> Page[Account]:
-        _check_first(first)
+        check_first(first)
         params: dict[str, Any] = {"org": acting_org, "after": after or "", "limit": first + 1}
         if population is None:
             rows = await self._read(cypher.LIST_ACCOUNTS, **params)
@@ -469,7 +465,7 @@ class Neo4jStore:
         first: int,
         after: str | None = None,
     ) -> Page[OverlapMatch]:
-        _check_first(first)
+        check_first(first)
         populations = sorted(set(partner_populations))
         wanted = sorted({str(kind) for kind in kinds})
         if not populations or not wanted:
@@ -509,7 +505,7 @@ class Neo4jStore:
         return await self._transaction(work, write=True)
 
     async def keys_to_rotate(self, *, first: int) -> list[str]:
-        _check_first(first)
+        check_first(first)
 
         async def work(tx: AsyncManagedTransaction) -> list[str]:
             [row] = await _rows(tx, cypher.KEY_STATE, {})

@@ -7,17 +7,15 @@ only its own tables. Every call is one unit of work; errors leave through graph.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import delete, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from graph.errors import BadInput, Forbidden, NotFound
+from graph.errors import Forbidden, NotFound
 from graph.identity import (
     AuditEntry,
     CountAnswer,
@@ -30,10 +28,9 @@ from graph.identity import (
     User,
 )
 from graph.model import Page
+from graph.paging import check_first, page
 from graph.sql.coltypes import UTCDateTime
-from graph.sql.engine import create_engine, writer
-from graph.sql.errors import translated
-from graph.sql.migrate import upgrade_to_head
+from graph.sql.database import SqlDatabase
 from graph.sql.tables import (
     IDENTITY_TABLES,
     AuditRow,
@@ -48,39 +45,7 @@ from graph.sql.tables import (
 T = TypeVar("T")
 
 
-class SqlIdentityStore:
-    def __init__(self, url: str, *, allow_reset: bool = False) -> None:
-        self._backend = make_url(url).get_backend_name()
-        self._engine = create_engine(url)
-        self._read = async_sessionmaker(self._engine, expire_on_commit=False)
-        self._write = async_sessionmaker(writer(self._engine), expire_on_commit=False)
-        self._allow_reset = allow_reset
-
-    @property
-    def backend(self) -> str:
-        return self._backend
-
-    @asynccontextmanager
-    async def _unit(
-        self, *, write: bool = False, conflict: str | None = None
-    ) -> AsyncIterator[AsyncSession]:
-        """One transaction; commits on success, rolls back and translates on error."""
-        factory = self._write if write else self._read
-        with translated(self._backend, conflict=conflict or "the write clashes"):
-            async with factory() as session, session.begin():
-                yield session
-
-    async def apply_schema(self) -> None:
-        with translated(self._backend):
-            await upgrade_to_head(writer(self._engine))
-
-    async def ping(self) -> None:
-        async with self._unit() as session:
-            await session.execute(text("SELECT 1"))
-
-    async def close(self) -> None:
-        await self._engine.dispose()
-
+class SqlIdentityStore(SqlDatabase):
     # probing resistance
 
     async def count_answers(self, viewer_org: str, partner_org: str) -> dict[str, CountAnswer]:
@@ -265,7 +230,7 @@ class SqlIdentityStore:
         self, org_id: str, user_id: str, *, kind: TokenKind, first: int, after: str | None
     ) -> Page[Token]:
         """The user's tokens of `kind` in the org, newest first (revoked ones included)."""
-        _check_first(first)
+        check_first(first)
         query = (
             select(TokenRow)
             .where(
@@ -280,7 +245,7 @@ class SqlIdentityStore:
             query = query.where(TokenRow.id < after)
         async with self._unit() as session:
             rows = list(await session.scalars(query))
-        return _page([_token(row) for row in rows], first, lambda t: t.id)
+        return page([_token(row) for row in rows], first, lambda t: t.id)
 
     # login throttling
 
@@ -336,7 +301,7 @@ class SqlIdentityStore:
             )
 
     async def audit_log(self, org_id: str, *, first: int, after: str | None) -> Page[AuditEntry]:
-        _check_first(first)
+        check_first(first)
         query = (
             select(AuditRow)
             .where(AuditRow.org_id == org_id)
@@ -347,7 +312,7 @@ class SqlIdentityStore:
             query = query.where(AuditRow.id < after)
         async with self._unit() as session:
             rows = list(await session.scalars(query))
-        return _page([_audit(row) for row in rows], first, lambda e: e.id)
+        return page([_audit(row) for row in rows], first, lambda e: e.id)
 
 
 async def _require_user(session: AsyncSession, user_id: str) -> None:
@@ -355,16 +320,6 @@ async def _require_user(session: AsyncSession, user_id: str) -> None:
     (Users are never deleted, so nothing can slip in between.)"""
     if await session.get(UserRow, user_id) is None:
         raise NotFound(f"no user {user_id}")
-
-
-def _check_first(first: int) -> None:
-    if first < 0:
-        raise BadInput("first must not be negative", field="first")
-
-
-def _page(items: list[T], first: int, key: Callable[[T], str]) -> Page[T]:
-    shown = items[:first]
-    return Page(items=shown, has_next=len(items) > first, cursors=[key(i) for i in shown])
 
 
 def _user(row: UserRow) -> User:

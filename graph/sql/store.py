@@ -7,8 +7,7 @@ graph.sql.errors as domain errors.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -26,12 +25,10 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.errors import BadInput, Conflict, Forbidden
 from graph.model import (
@@ -52,9 +49,8 @@ from graph.model import (
     StoredKey,
     UpsertResult,
 )
-from graph.sql.engine import create_engine, writer
-from graph.sql.errors import translated
-from graph.sql.migrate import upgrade_to_head
+from graph.paging import check_first, page
+from graph.sql.database import SqlDatabase
 from graph.sql.tables import (
     GRAPH_TABLES,
     LIVE_STATUSES,
@@ -81,39 +77,7 @@ KEY_STATE: Table = metadata.tables["key_state"]
 DEFAULT_KEY_STATE = {"id": 1, "active_version": 1, "target_version": None, "cursor": None}
 
 
-class SqlStore:
-    def __init__(self, url: str, *, allow_reset: bool = False) -> None:
-        self._backend = make_url(url).get_backend_name()
-        self._engine = create_engine(url)
-        self._read = async_sessionmaker(self._engine, expire_on_commit=False)
-        self._write = async_sessionmaker(writer(self._engine), expire_on_commit=False)
-        self._allow_reset = allow_reset
-
-    @property
-    def backend(self) -> str:
-        return self._backend
-
-    @asynccontextmanager
-    async def _unit(
-        self, *, write: bool = False, conflict: str | None = None
-    ) -> AsyncIterator[AsyncSession]:
-        """One transaction; commits on success, rolls back and translates on error."""
-        factory = self._write if write else self._read
-        with translated(self._backend, conflict=conflict or "the write clashes"):
-            async with factory() as session, session.begin():
-                yield session
-
-    async def apply_schema(self) -> None:
-        with translated(self._backend):
-            await upgrade_to_head(writer(self._engine))
-
-    async def ping(self) -> None:
-        async with self._unit() as session:
-            await session.execute(text("SELECT 1"))
-
-    async def close(self) -> None:
-        await self._engine.dispose()
-
+class SqlStore(SqlDatabase):
     async def reset(self) -> None:
         if not self._allow_reset:
             raise Forbidden("reset() deletes everything; open the store with allow_reset=True")
@@ -158,13 +122,13 @@ class SqlStore:
             return {row.id: _org(row) for row in rows}
 
     async def list_orgs(self, *, first: int, after: str | None = None) -> Page[Org]:
-        _check_first(first)
+        check_first(first)
         query = select(OrgRow).order_by(OrgRow.id).limit(first + 1)
         if after is not None:
             query = query.where(OrgRow.id > after)
         async with self._unit() as session:
             rows = list(await session.scalars(query))
-        return _page([_org(row) for row in rows], first, lambda o: o.id)
+        return page([_org(row) for row in rows], first, lambda o: o.id)
 
     async def set_org_discoverable(self, org_id: str, discoverable: bool) -> Org | None:
         statement = (
@@ -298,7 +262,7 @@ class SqlStore:
         first: int,
         after: str | None = None,
     ) -> Page[Partnership]:
-        _check_first(first)
+        check_first(first)
         query = (
             select(PartnershipRow)
             .where(_party(acting_org))
@@ -311,7 +275,7 @@ class SqlStore:
             query = query.where(PartnershipRow.id < after)
         async with self._unit() as session:
             rows = list(await session.scalars(query))
-        return _page([_partnership(row) for row in rows], first, lambda p: p.id)
+        return page([_partnership(row) for row in rows], first, lambda p: p.id)
 
     # sharing rules
 
@@ -479,7 +443,7 @@ class SqlStore:
         first: int,
         after: str | None = None,
     ) -> Page[Account]:
-        _check_first(first)
+        check_first(first)
         if population is None:
             query = (
                 select(AccountRow)
@@ -503,7 +467,7 @@ class SqlStore:
         async with self._unit() as session:
             rows = list(await session.scalars(query))
             accounts = await _accounts(session, rows)
-        return _page(accounts, first, lambda a: a.id)
+        return page(accounts, first, lambda a: a.id)
 
     async def count_accounts(self, acting_org: str, *, population: str | None = None) -> int:
         if population is None:
@@ -592,7 +556,7 @@ class SqlStore:
         first: int,
         after: str | None = None,
     ) -> Page[OverlapMatch]:
-        _check_first(first)
+        check_first(first)
         wanted = sorted(set(partner_populations))
         kind_values = sorted({KeyKind(kind).value for kind in kinds})
         if not wanted or not kind_values:
@@ -637,8 +601,8 @@ class SqlStore:
                 query = query.where(mp.account_id > after)
         async with self._unit() as session:
             rows = list(await session.scalars(query.limit(first + 1)))
-            page = _page(rows, first, lambda r: r.id)
-            accounts = await _accounts(session, page.items)
+            rows_page = page(rows, first, lambda r: r.id)
+            accounts = await _accounts(session, rows_page.items)
             # The partner's links to the page's hashes by (org_id, h), with the partner
             # account's requested populations, owner and fields: one query for the page.
             hashes = sorted({k.h for a in accounts for k in a.keys if k.kind in kind_values})
@@ -689,7 +653,7 @@ class SqlStore:
                     ),
                 )
             )
-        return Page(items=items, has_next=page.has_next, cursors=page.cursors)
+        return Page(items=items, has_next=rows_page.has_next, cursors=rows_page.cursors)
 
     # key rotation
 
@@ -714,7 +678,7 @@ class SqlStore:
         return KeyState(state.active_version, target_version, None)
 
     async def keys_to_rotate(self, *, first: int) -> list[str]:
-        _check_first(first)
+        check_first(first)
         async with self._unit() as session:
             state = await self._key_state(session)
             if state.target_version is None:
@@ -780,16 +744,6 @@ class SqlStore:
 
     def _insert(self) -> Callable[..., Any]:
         return postgresql.insert if self._backend == "postgresql" else sqlite.insert
-
-
-def _check_first(first: int) -> None:
-    if first < 0:
-        raise BadInput("first must not be negative", field="first")
-
-
-def _page(items: list[T], first: int, key: Callable[[T], str]) -> Page[T]:
-    shown = items[:first]
-    return Page(items=shown, has_next=len(items) > first, cursors=[key(i) for i in shown])
 
 
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
