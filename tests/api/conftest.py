@@ -86,6 +86,15 @@ def login(client: TestClient, email: str, org_id: str | None = None) -> str:
     return token
 
 
+INVITE = """mutation($org: ID!) { invitePartner(input: {orgId: $org}) {
+  partnership { id } } }"""
+ACCEPT = """mutation($p: ID!) { respondToPartnership(input: {partnershipId: $p, accept: true}) {
+  partnership { status } } }"""
+SHARE = """mutation($partner: ID!, $population: String!, $level: SharingLevel!) {
+  setSharingRule(input: {partnerId: $partner, population: $population, level: $level}) {
+  errors { code } } }"""
+
+
 @dataclass
 class World:
     client: TestClient
@@ -133,6 +142,26 @@ class World:
 
     def gql(self, who: str | None, query: str, **variables: Any) -> dict[str, Any]:
         return gql(self.client, query, self.tokens.get(who) if who else None, **variables)
+
+    def partner(self, inviter: str, invitee: str, invitee_org: str) -> str:
+        """`inviter` (a user) invites `invitee_org`, whose user `invitee` accepts.
+        Returns the partnership's global id."""
+        invited = self.gql(inviter, INVITE, org=gid("Org", self.orgs[invitee_org]))
+        pid: str = invited["data"]["invitePartner"]["partnership"]["id"]
+        accepted = self.gql(invitee, ACCEPT, p=pid)
+        assert accepted["data"]["respondToPartnership"]["partnership"]["status"] == "ACTIVE"
+        return pid
+
+    def share(self, owner: str, partner_org: str, population: str, level: str) -> None:
+        """User `owner` shares `population` with `partner_org` at `level`."""
+        body = self.gql(
+            owner,
+            SHARE,
+            partner=gid("Org", self.orgs[partner_org]),
+            population=population,
+            level=level,
+        )
+        assert body["data"]["setSharingRule"]["errors"] == [], body
 
 
 @pytest.fixture

@@ -41,19 +41,7 @@ def test_huge_and_empty_strings_in_mutations_are_typed(world: World) -> None:
     b = world.add_org("b")
     world.add_user("anna", "a")
     world.add_user("ben", "b")
-    invite = world.gql(
-        "anna",
-        """mutation($o: ID!) { invitePartner(input: {orgId: $o}) {
-        partnership { id } } }""",
-        o=gid("Org", b),
-    )
-    pid = invite["data"]["invitePartner"]["partnership"]["id"]
-    world.gql(
-        "ben",
-        """mutation($p: ID!) { respondToPartnership(input: {partnershipId: $p,
-        accept: true}) { partnership { status } } }""",
-        p=pid,
-    )
+    world.partner("anna", "ben", "b")
     for population in (HUGE, "", "   ", "tab\tinside"):
         body = world.gql(
             "anna",

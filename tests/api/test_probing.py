@@ -34,25 +34,8 @@ def partnered(world: World, partner_has_chosen: bool) -> str:
     b = world.add_org("b")
     world.add_user("attacker", "a")
     world.add_user("ben", "b")
-    invite = world.gql(
-        "attacker",
-        """mutation($o: ID!) { invitePartner(input: {orgId: $o}) {
-        partnership { id } } }""",
-        o=gid("Org", b),
-    )
-    pid = invite["data"]["invitePartner"]["partnership"]["id"]
-    world.gql(
-        "ben",
-        """mutation($p: ID!) { respondToPartnership(input: {partnershipId: $p,
-        accept: true}) { partnership { status } } }""",
-        p=pid,
-    )
-    world.gql(
-        "ben",
-        """mutation($o: ID!) { setSharingRule(input: {partnerId: $o,
-        population: "CUSTOMER", level: COUNTS}) { errors { code } } }""",
-        o=gid("Org", world.orgs["a"]),
-    )
+    world.partner("attacker", "ben", "b")
+    world.share("ben", "a", "CUSTOMER", "COUNTS")
     customers = [account(f"b{i}", f"common{i}.com", "CUSTOMER") for i in range(20)]
     if partner_has_chosen:
         customers.append(account("b-chosen", "chosen.com", "CUSTOMER"))

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from tests.api.conftest import World, gid
+from tests.api.conftest import World
 
 PROTOCOL = "graphql-transport-ws"
 SUBSCRIBE = "subscription { overlapEvents { partner { name } partnerPopulations at } }"
@@ -21,31 +21,13 @@ UPSERT = """mutation($rows: [AccountRowInput!]!) { upsertAccounts(input: {rows: 
 
 def partnered(world: World) -> None:
     world.add_org("a")
-    b = world.add_org("b")
+    world.add_org("b")
     world.add_org("c")
     world.add_user("anna", "a")
     world.add_user("ben", "b")
     world.add_user("cleo", "c")
-    invite = world.gql(
-        "anna",
-        """mutation($o: ID!) { invitePartner(input: {orgId: $o}) {
-        partnership { id } } }""",
-        o=gid("Org", b),
-    )
-    pid = invite["data"]["invitePartner"]["partnership"]["id"]
-    world.gql(
-        "ben",
-        """mutation($p: ID!) { respondToPartnership(input: {partnershipId: $p,
-        accept: true}) { partnership { status } } }""",
-        p=pid,
-    )
-    # a lets b see CUSTOMER counts; PROSPECT stays HIDDEN
-    world.gql(
-        "anna",
-        """mutation($o: ID!) { setSharingRule(input: {partnerId: $o,
-        population: "CUSTOMER", level: COUNTS}) { errors { code } } }""",
-        o=gid("Org", b),
-    )
+    world.partner("anna", "ben", "b")
+    world.share("anna", "b", "CUSTOMER", "COUNTS")  # PROSPECT stays HIDDEN
 
 
 @contextmanager
