@@ -41,7 +41,6 @@ T = TypeVar("T")
 
 NO_SUCH_ACCOUNT = "no such account"
 SCAN_PAGE = 500  # overlaps read per store call
-PARTNERSHIP_PAGE = 100
 
 # --- scoring: pure ----------------------------------------------------------------------
 
