@@ -14,6 +14,7 @@ from schema.audit import AuditQueries
 from schema.auth import AuthMutations, AuthQueries
 from schema.context import Info
 from schema.cosell import CoSellQueries
+from schema.deals import DealMutations, DealQueries, DealRegistrationNode
 from schema.errors import ErrorCodes
 from schema.events import Subscription
 from schema.orgs import OrgNode
@@ -47,10 +48,12 @@ Query = merge_types(
         CoSellQueries,
         AuthQueries,
         AuditQueries,
+        DealQueries,
     ),
 )
 Mutation = merge_types(
-    "Mutation", (AuthMutations, PartnershipMutations, SharingMutations, AccountMutations)
+    "Mutation",
+    (AuthMutations, PartnershipMutations, SharingMutations, AccountMutations, DealMutations),
 )
 
 
@@ -65,7 +68,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[OrgNode, PartnershipNode, AccountNode],
+        types=[OrgNode, PartnershipNode, AccountNode, DealRegistrationNode],
         extensions=[ErrorCodes],
     )
 
