@@ -202,6 +202,8 @@ def outcome(body: dict[str, Any]) -> str:
         return NULL
     if isinstance(value, dict) and value.get("errors"):
         return str(value["errors"][0]["code"])
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value.values())) is None:
+        return NULL  # the one field asked of a visible object is withheld
     return VISIBLE
 
 
