@@ -52,7 +52,7 @@ MAX_AMOUNT_TEXT = 40
 SETTLE_BATCH = 1_000
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
-_AMOUNT_TEXT = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?|[+-]?\.\d+")
+_AMOUNT_TEXT = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?|[+-]?\.\d+", re.ASCII)
 _CLOSED = (OpportunityStatus.WON, OpportunityStatus.LOST)
 
 
