@@ -99,7 +99,9 @@ class PreparedOpportunities:
     rejected: list[OpportunityRowResult]
 
 
-class _Invalid(Exception):
+class RowProblem(Exception):
+    """A row (or option) that cannot be used: which field, and why."""
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
@@ -159,7 +161,7 @@ async def close_opportunity(
         raise NotFound("no such opportunity", field="id")
     try:
         when = _utc(closed_at, "closedAt") if closed_at is not None else now
-    except _Invalid as invalid:
+    except RowProblem as invalid:
         raise BadInput(invalid.message, field=invalid.field) from None
     if when < found.created_at:
         raise BadInput("the close must not be before the opportunity's creation", field="closedAt")
@@ -207,7 +209,7 @@ def prepare_rows(rows: Sequence[OpportunityInput], first_index: int = 0) -> Prep
         index = first_index + offset
         try:
             upsert = to_upsert(row)
-        except _Invalid as invalid:
+        except RowProblem as invalid:
             rejected.append(_reject(index, row, "INVALID", invalid.field, invalid.message))
             continue
         if upsert.crm_id in seen:
@@ -273,7 +275,7 @@ async def settle(
 
 
 def to_upsert(row: OpportunityInput) -> OpportunityUpsert:
-    """One row checked and made canonical; _Invalid(field, message) when it cannot be."""
+    """One row checked and made canonical; RowProblem(field, message) when it cannot be."""
     crm_id = _text(row.crm_id, "crmId", MAX_TEXT)
     account = _text(row.account_crm_id, "accountCrmId", MAX_TEXT)
     name = _text(row.name, "name", MAX_TEXT)
@@ -285,16 +287,16 @@ def to_upsert(row: OpportunityInput) -> OpportunityUpsert:
     closed_at: datetime | None = None
     if status in _CLOSED:
         if row.closed_at is None or (isinstance(row.closed_at, str) and not row.closed_at.strip()):
-            raise _Invalid("closedAt", f"a {status.value} opportunity needs its close time")
+            raise RowProblem("closedAt", f"a {status.value} opportunity needs its close time")
         closed_at, date_only = parse_time(row.closed_at, "closedAt")
         if date_only and closed_at.date() == created_at.date():
             closed_at = max(closed_at, created_at)
         if closed_at < created_at:
-            raise _Invalid("closedAt", "the close must not be before the creation")
+            raise RowProblem("closedAt", "the close must not be before the creation")
     elif row.closed_at is not None and not (
         isinstance(row.closed_at, str) and not row.closed_at.strip()
     ):
-        raise _Invalid("closedAt", "an OPEN opportunity has no close time")
+        raise RowProblem("closedAt", "an OPEN opportunity has no close time")
     return OpportunityUpsert(
         crm_id=crm_id,
         new_id=new_id(),
@@ -313,9 +315,9 @@ def parse_amount(raw: Decimal | str) -> Decimal:
     if isinstance(raw, str):
         text = raw.strip()
         if not text:
-            raise _Invalid("amount", "amount must not be empty")
+            raise RowProblem("amount", "amount must not be empty")
         if len(text) > MAX_AMOUNT_TEXT or not _AMOUNT_TEXT.fullmatch(text):
-            raise _Invalid(
+            raise RowProblem(
                 "amount",
                 "amount must be a plain decimal number such as 1234.50 or 1,234.50 "
                 "(no currency sign, no exponent)",
@@ -323,18 +325,18 @@ def parse_amount(raw: Decimal | str) -> Decimal:
         try:
             amount = Decimal(text.replace(",", ""))
         except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-            raise _Invalid("amount", "amount is not a number") from None
+            raise RowProblem("amount", "amount is not a number") from None
     elif isinstance(raw, Decimal):
         amount = raw
     else:
-        raise _Invalid("amount", "amount must be a Decimal or decimal text, never a float")
+        raise RowProblem("amount", "amount must be a Decimal or decimal text, never a float")
     if not amount.is_finite():
-        raise _Invalid("amount", "amount must be a finite number")
+        raise RowProblem("amount", "amount must be a finite number")
     if amount.is_signed() and amount != 0:
-        raise _Invalid("amount", "amount must not be negative")
+        raise RowProblem("amount", "amount must not be negative")
     amount = amount.copy_abs()  # -0 is 0
     if amount != 0 and amount.adjusted() >= 15:
-        raise _Invalid("amount", f"amount must be less than {MAX_AMOUNT:,}")
+        raise RowProblem("amount", f"amount must be less than {MAX_AMOUNT:,}")
     exponent = amount.as_tuple().exponent
     assert isinstance(exponent, int)  # finite
     if exponent > 0:
@@ -342,7 +344,7 @@ def parse_amount(raw: Decimal | str) -> Decimal:
     if -exponent > MAX_SCALE:
         exact = amount.quantize(Decimal(1).scaleb(-MAX_SCALE))
         if exact != amount:
-            raise _Invalid("amount", f"amount must have at most {MAX_SCALE} decimal places")
+            raise RowProblem("amount", f"amount must have at most {MAX_SCALE} decimal places")
         return exact
     return amount
 
@@ -350,15 +352,15 @@ def parse_amount(raw: Decimal | str) -> Decimal:
 def parse_currency(raw: str) -> str:
     code = raw.strip().upper()
     if not code:
-        raise _Invalid("currency", "currency must not be empty")
+        raise RowProblem("currency", "currency must not be empty")
     if len(code) != 3 or not code.isascii() or not code.isalpha():
-        raise _Invalid("currency", "currency must be an ISO 4217 code such as USD or EUR")
+        raise RowProblem("currency", "currency must be an ISO 4217 code such as USD or EUR")
     try:
         currency = Currency(code)
     except ValueError:
-        raise _Invalid("currency", f"{code} is not an ISO 4217 currency code") from None
+        raise RowProblem("currency", f"{code} is not an ISO 4217 currency code") from None
     if currency.exponent is None:
-        raise _Invalid("currency", f"{code} is not a currency for amounts of money")
+        raise RowProblem("currency", f"{code} is not a currency for amounts of money")
     return code
 
 
@@ -368,7 +370,7 @@ def parse_status(raw: OpportunityStatus | str) -> OpportunityStatus:
     try:
         return OpportunityStatus(raw.strip().upper())
     except ValueError:
-        raise _Invalid("status", "status must be OPEN, WON or LOST") from None
+        raise RowProblem("status", "status must be OPEN, WON or LOST") from None
 
 
 def parse_time(raw: datetime | date | str, field: str) -> tuple[datetime, bool]:
@@ -379,7 +381,7 @@ def parse_time(raw: datetime | date | str, field: str) -> tuple[datetime, bool]:
         return _utc(datetime.combine(raw, time()), field), True
     text = raw.strip()
     if not text:
-        raise _Invalid(field, f"{field} must not be empty")
+        raise RowProblem(field, f"{field} must not be empty")
     try:
         if len(text) > 40:
             raise ValueError(text)
@@ -387,7 +389,7 @@ def parse_time(raw: datetime | date | str, field: str) -> tuple[datetime, bool]:
             return _utc(datetime.combine(date.fromisoformat(text), time()), field), True
         return _utc(datetime.fromisoformat(text), field), False
     except ValueError:
-        raise _Invalid(
+        raise RowProblem(
             field,
             f"{field} must be an ISO 8601 date or time, such as 2026-01-31 or 2026-01-31T09:30:00Z",
         ) from None
@@ -396,7 +398,7 @@ def parse_time(raw: datetime | date | str, field: str) -> tuple[datetime, bool]:
 def _utc(value: datetime, field: str) -> datetime:
     """In UTC (naive means UTC), within years MIN_YEAR..MAX_YEAR."""
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise _Invalid(field, f"{field} must be between the years {MIN_YEAR} and {MAX_YEAR}")
+        raise RowProblem(field, f"{field} must be between the years {MIN_YEAR} and {MAX_YEAR}")
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -405,11 +407,11 @@ def _utc(value: datetime, field: str) -> datetime:
 def _text(raw: str, field: str, limit: int) -> str:
     value = raw.strip()
     if not value:
-        raise _Invalid(field, f"{field} must not be empty")
+        raise RowProblem(field, f"{field} must not be empty")
     if len(value) > limit:
-        raise _Invalid(field, f"{field} must be at most {limit} characters")
+        raise RowProblem(field, f"{field} must be at most {limit} characters")
     if not value.isprintable() and any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise _Invalid(field, f"{field} must not contain control characters")
+        raise RowProblem(field, f"{field} must not contain control characters")
     return value
 
 
