@@ -254,14 +254,16 @@ async def write_prepared(
 
 
 async def settle(
-    graph: GraphStore, opportunity_ids: Sequence[str], *, now: datetime
+    graph: GraphStore, opportunity_ids: Sequence[str] | None, *, now: datetime
 ) -> list[DealRegistration]:
-    """Move the live registrations on these closed opportunities to their outcome, in
-    batches (each call moves what it returns, so the loop ends)."""
+    """Move the live registrations on these closed opportunities (None: on any closed
+    opportunity, a sweep for a background task) to their outcome, in batches (each call
+    moves what it returns, so the loop ends)."""
+    ids = None if opportunity_ids is None else list(opportunity_ids)
     moved: list[DealRegistration] = []
     while True:
         batch = await graph.settle_registrations(
-            opportunity_ids=list(opportunity_ids),
+            opportunity_ids=ids,
             outcomes=CLOSE_OUTCOMES,
             at=now,
             limit=SETTLE_BATCH,
