@@ -19,13 +19,13 @@ log = logging.getLogger("tandem.sweeper")
 
 async def sweep_forever(graph: GraphStore, events: EventBroker, *, interval_s: float) -> None:
     while True:
+        await asyncio.sleep(interval_s)  # first after start-up, when migrations have run
         try:
             moved = await lifecycle.expire_due(graph, now=utcnow(), events=events)
             if moved:
                 log.info("deal sweep moved %d registrations", len(moved))
         except Exception:  # the sweep must outlive outages; the next round retries
             log.exception("deal sweep failed; retrying in %.0f s", interval_s)
-        await asyncio.sleep(interval_s)
 
 
 @asynccontextmanager

@@ -17,6 +17,7 @@ from schema.cosell import CoSellQueries
 from schema.deals import DealMutations, DealQueries, DealRegistrationNode
 from schema.errors import ErrorCodes
 from schema.events import Subscription
+from schema.opportunities import OpportunityMutations, OpportunityNode, OpportunityQueries
 from schema.orgs import OrgNode
 from schema.overlaps import OverlapQueries
 from schema.partnerships import PartnershipMutations, PartnershipNode, PartnershipQueries
@@ -49,11 +50,19 @@ Query = merge_types(
         AuthQueries,
         AuditQueries,
         DealQueries,
+        OpportunityQueries,
     ),
 )
 Mutation = merge_types(
     "Mutation",
-    (AuthMutations, PartnershipMutations, SharingMutations, AccountMutations, DealMutations),
+    (
+        AuthMutations,
+        PartnershipMutations,
+        SharingMutations,
+        AccountMutations,
+        OpportunityMutations,
+        DealMutations,
+    ),
 )
 
 
@@ -68,7 +77,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[OrgNode, PartnershipNode, AccountNode, DealRegistrationNode],
+        types=[OrgNode, PartnershipNode, AccountNode, OpportunityNode, DealRegistrationNode],
         extensions=[ErrorCodes],
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,16 +17,14 @@ from resolvers.accounts import AccountInput, PreparedBatch, prepare_batch, write
 from resolvers.actor import Actor, Permission
 from resolvers.deals import rules
 from resolvers.deals.announce import announce
+from resolvers.deals.opportunities import RowProblem, parse_amount, parse_currency
 from resolvers.events import EventBroker
 from resolvers.ids import new_id
 
 NO_SUCH_VENDOR = "no active partnership with that vendor"
 NO_SUCH_OPPORTUNITY = "no such opportunity"
 PROSPECT_POPULATION = "PROSPECT"
-MAX_AMOUNT = Decimal("1e15")
-MAX_DECIMALS = 6
 MAX_CLOSE_AHEAD = timedelta(days=3 * 366)
-CURRENCY = re.compile(r"[A-Z]{3}")
 STATE_RETRIES = 5
 
 
@@ -59,7 +56,7 @@ async def register_deal(
     events: EventBroker | None = None,
 ) -> DealRegistration:
     actor.require(Permission.REGISTER_DEALS)
-    product_line = _validate(request, now)
+    product_line, amount, currency = _validate(request, now)
     vendor = request.vendor_org
     if vendor == actor.org_id:
         raise BadInput("an organization cannot register a deal with itself", field="vendorId")
@@ -93,7 +90,7 @@ async def register_deal(
     )
     facts = rules.RegistrationFacts(
         role=request.role,
-        amount=request.amount,
+        amount=amount,
         direct_only=direct_only,
         existing_pipeline=bool(pipeline),
         new_prospect=new_prospect,
@@ -108,8 +105,8 @@ async def register_deal(
         opportunity_id=opportunity_id,
         role=request.role,
         product_line=product_line,
-        amount=request.amount,
-        currency=request.currency,
+        amount=amount,
+        currency=currency,
         expected_close=request.expected_close,
         status=verdict.status,
         reasons=verdict.reasons,
@@ -146,17 +143,14 @@ async def register_deal(
     return stored
 
 
-def _validate(request: DealRequest, now: datetime) -> str:
-    amount = request.amount
-    if not amount.is_finite() or amount < 0:
-        raise BadInput("amount must be a finite, non-negative number", field="amount")
-    if amount >= MAX_AMOUNT:
-        raise BadInput(f"amount must be below {MAX_AMOUNT:,.0f}", field="amount")
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
-        raise BadInput(f"amount has more than {MAX_DECIMALS} decimals", field="amount")
-    if not CURRENCY.fullmatch(request.currency):
-        raise BadInput("currency must be an ISO 4217 code such as USD", field="currency")
+def _validate(request: DealRequest, now: datetime) -> tuple[str, Decimal, str]:
+    """The canonical product line, amount and currency; BadInput for the first problem.
+    Amounts and currencies follow the same rules as the vendor's opportunities."""
+    try:
+        amount = parse_amount(request.amount)
+        currency = parse_currency(request.currency)
+    except RowProblem as problem:
+        raise BadInput(problem.message, field=problem.field) from None
     today = now.date()
     if request.expected_close < today:
         raise BadInput("expectedClose must not be in the past", field="expectedClose")
@@ -174,7 +168,7 @@ def _validate(request: DealRequest, now: datetime) -> str:
             "give the account's keys (domain, DUNS or company name) or an opportunityId, not both",
             field="account",
         )
-    return product_line
+    return product_line, amount, currency
 
 
 async def _account_for_keys(

@@ -41,7 +41,7 @@ PARTNERS = 10
 CALLS = 100
 REGISTER = """mutation($vendor: ID!, $role: DealRole!) {
   registerDeal(input: {vendorId: $vendor, role: $role, amount: "25000.00", currency: "EUR",
-    expectedClose: "2027-03-31", productLine: "Platform", domains: ["https://www.race.example/"]})
+    expectedClose: "2027-03-31", productLine: "Platform", domains: ["https://www.racecorp.com/"]})
   { registration { id status reasons } errors { code message } } }"""
 
 
@@ -104,7 +104,7 @@ async def _world(stores: Stores, settings: Settings) -> tuple[str, list[str]]:
         settings.keyring,
         [
             AccountInput(
-                crm_id="race", name="Race Inc", populations=("CUSTOMER",), domains=("race.example",)
+                crm_id="race", name="Race Inc", populations=("CUSTOMER",), domains=("racecorp.com",)
             )
         ],
         now=now,
@@ -152,11 +152,12 @@ def servers(backend: str, tmp_path: Path) -> Iterator[tuple[list[str], Settings,
     settings = settings_for(env["TANDEM_STORE_URL"], **env)
     asyncio.run(_empty(settings))
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
-    processes, urls = [], []
+    processes, urls, logs = [], [], []
     try:
         for n in range(2):
             port = _free_port()
             log = (tmp_path / f"serve-{n}.log").open("w")
+            logs.append(log)
             processes.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "api", "serve", "--port", str(port)],
@@ -175,6 +176,8 @@ def servers(backend: str, tmp_path: Path) -> Iterator[tuple[list[str], Settings,
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
+        for log in logs:
+            log.close()
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], tmp_path: Path) -> None:

@@ -262,48 +262,69 @@ def test_expiry_applies_on_read_frees_the_slot_and_is_swept(deals: World) -> Non
     assert deals.run(stored) is DealStatus.EXPIRED
 
 
-def test_closing_the_opportunity_settles_registrations(deals: World) -> None:
-    async def open_opportunity(stores: Stores) -> str:
-        [written] = await stores.graph.upsert_opportunities(
-            deals.orgs["v"],
-            [
-                OpportunityUpsert(
-                    crm_id="o1",
-                    new_id=new_id(),
-                    account_crm_id="acme",
-                    name="Acme",
-                    amount=Decimal("5"),
-                    currency="USD",
-                    stage="New",
-                    status=OpportunityStatus.OPEN,
-                    created_at=utcnow() - timedelta(days=1),
-                )
-            ],
-            at=utcnow(),
-        )
-        assert written.opportunity_id
-        return written.opportunity_id
+UPSERT_OPPORTUNITIES = """mutation($rows: [OpportunityRowInput!]!) {
+  upsertOpportunities(input: {rows: $rows}) {
+    results { crmId status code field opportunityId } settledRegistrations errors { code } } }"""
+CLOSE = """mutation($id: ID!, $status: OpportunityStatus!) {
+  closeOpportunity(input: {id: $id, status: $status}) {
+    opportunity { status closedAt amount } settledRegistrations errors { code field } } }"""
 
-    opportunity = deals.run(open_opportunity)
-    reseller = register(deals, "r1")["registration"]
+
+def test_closing_the_opportunity_settles_registrations(deals: World) -> None:
+    yesterday = (utcnow() - timedelta(days=1)).isoformat()
+    rows = [
+        {
+            "crmId": "o1",
+            "accountCrmId": "acme",
+            "name": "Acme platform",
+            "amount": "120000.10",
+            "currency": "usd",
+            "stage": "Discovery",
+            "status": "OPEN",
+            "createdAt": yesterday,
+        },
+        {
+            "crmId": "o2",
+            "accountCrmId": "nobody",
+            "name": "Ghost",
+            "amount": "1",
+            "currency": "USD",
+            "stage": "x",
+            "status": "OPEN",
+            "createdAt": yesterday,
+        },
+    ]
+    written = deals.gql("v", UPSERT_OPPORTUNITIES, rows=rows)["data"]["upsertOpportunities"]
+    first, ghost = written["results"]
+    assert first["status"] == "CREATED"
+    assert (ghost["status"], ghost["code"]) == ("REJECTED", "UNKNOWN_ACCOUNT")
+    # a partner cannot hang opportunities on the vendor's accounts: they are not its own
+    foreign = deals.gql("r1", UPSERT_OPPORTUNITIES, rows=rows)["data"]["upsertOpportunities"]
+    assert [r["code"] for r in foreign["results"]] == ["UNKNOWN_ACCOUNT", "UNKNOWN_ACCOUNT"]
+    opportunity = first["opportunityId"]
+    assert (
+        deals.gql("r1", "query($id: ID!) { node(id: $id) { id } }", id=opportunity)["data"]["node"]
+        is None
+    )  # a partner never reads the vendor's pipeline
+
+    by_opportunity = register(deals, "r1", domains=None, opportunity=opportunity)
+    reseller = by_opportunity["registration"]
+    assert reseller["reasons"] == ["EXISTING_PIPELINE"]
     si = register(deals, "s", role="SI")["registration"]
     deals.gql("v", REVIEW, id=reseller["id"], decision="APPROVE", reason="ok")
 
-    async def close(stores: Stores) -> list[str]:
-        closed = await stores.graph.close_opportunity(
-            deals.orgs["v"],
-            opportunity,
-            status=OpportunityStatus.WON,
-            closed_at=utcnow(),
-            at=utcnow(),
-        )
-        assert closed is not None
-        moved = await lifecycle.settle(stores.graph, opportunity_ids=[opportunity], now=utcnow())
-        return sorted(r.status.value for r in moved)
-
-    assert deals.run(close) == ["REJECTED", "WON"]
+    partner_close = deals.gql("r1", CLOSE, id=opportunity, status="WON")
+    assert partner_close["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    closed = deals.gql("v", CLOSE, id=opportunity, status="WON")["data"]["closeOpportunity"]
+    assert closed["opportunity"]["status"] == "WON"
+    assert closed["opportunity"]["amount"] == "120000.10"
+    assert closed["settledRegistrations"] == 2
     assert deals.gql("r1", NODE, id=reseller["id"])["data"]["node"]["status"] == "WON"
     assert deals.gql("s", NODE, id=si["id"])["data"]["node"]["status"] == "REJECTED"
+    again = deals.gql("v", CLOSE, id=opportunity, status="LOST")["data"]["closeOpportunity"]
+    assert again["errors"] == [{"code": "CONFLICT", "field": "id"}]
+    listed = deals.gql("v", "{ opportunities(status: WON) { edges { node { crmId } } } }")
+    assert listed["data"]["opportunities"]["edges"] == [{"node": {"crmId": "o1"}}]
 
 
 @pytest.mark.parametrize(
@@ -312,7 +333,8 @@ def test_closing_the_opportunity_settles_registrations(deals: World) -> None:
         ({"amount": "-1"}, "amount"),
         ({"amount": "1.1234567"}, "amount"),
         ({"amount": "1e20"}, "amount"),
-        ({"currency": "usd"}, "currency"),
+        ({"currency": "XYZ"}, "currency"),
+        ({"currency": "XAU"}, "currency"),
         ({"close": "2020-01-01"}, "expectedClose"),
         ({"close": "2099-01-01"}, "expectedClose"),
         ({"product": "x" * 101}, "productLine"),
