@@ -21,13 +21,13 @@ Graph shape (in addition to graph/neo4j/cypher.py):
 Money is the exact decimal text (`amount`, `auto_approve_max_amount`) with its currency;
 Neo4j has no decimal type and a float would round.
 
-Race-freedom. Every transaction that writes a registration first MERGEs the DealClaim
-node of the registration's claim key and writes its `lock` counter (LOCK_CLAIMS), so it
-holds that node's write lock until it commits: writers of one claim key run one at a
-time, and each reads the holder (and the holder's status) in a later statement, after
-the lock, so it sees the last committed state. The uniqueness constraint on
-DealClaim.key makes the MERGE itself race-free (concurrent first-ever MERGEs of a key
-create one node; the others wait and match it). Claim nodes are never deleted:
+Race-freedom. Every transaction that writes a registration first writes the `lock`
+counter of the DealClaim node of the registration's claim key (LOCK_CLAIM_NODES,
+creating the node with CREATE_CLAIMS when it is missing), so it holds that node's write lock
+until it commits: writers of one claim key run one at a time, and each reads the holder
+(and the holder's status) in a later statement, after the lock, so it sees the last
+committed state. The uniqueness constraint on DealClaim.key keeps concurrent first
+creators of a key to one node (the others fail and retry). Claim nodes are never deleted:
 releasing a claim removes `holder`, so a waiting writer never finds its lock node gone.
 Batch writers (expiry, settling) lock their claim keys in sorted order.
 
@@ -182,15 +182,36 @@ ORDER BY row.id
 
 # --- claims ---------------------------------------------------------------------------
 
-# First statement of every registration write: lock the claim nodes (sorted keys).
-LOCK_CLAIMS: Final = """
+# Every registration write starts by locking its claim nodes (deals.py `_lock_claims`):
+# CLAIM_NODES finds them in a read-only statement, LOCK_CLAIM_NODES writes their `lock`
+# counter by element id, in sorted key order. Write statements never look a claim up by
+# key: in a statement that writes, a seek on a unique property takes a shared lock on
+# the index entry, and those shared locks next to the node's write lock make the lock
+# manager report deadlocks under contention. Element ids are passed in instead
+# (`$claims`, key -> element id).
+CLAIM_NODES: Final = """
 UNWIND $keys AS key
-MERGE (c:DealClaim {key: key})
+MATCH (c:DealClaim {key: key})
+RETURN {key: c.key, node: elementId(c)} AS row
+"""
+
+LOCK_CLAIM_NODES: Final = """
+UNWIND $nodes AS node
+MATCH (c:DealClaim) WHERE elementId(c) = node
 SET c.lock = coalesce(c.lock, 0) + 1
 RETURN count(c) AS row
 """
 
-# Read after LOCK_CLAIMS: the registration holding the key, if any.
+# Claim keys CLAIM_NODES did not find. Concurrent creators of one key wait on the
+# constraint's index entry; all but the first then fail with a constraint error, and the
+# store retries the whole transaction, which now finds the node.
+CREATE_CLAIMS: Final = """
+UNWIND $keys AS key
+CREATE (c:DealClaim {key: key, lock: 1})
+RETURN {key: c.key, node: elementId(c)} AS row
+"""
+
+# Read after the lock: the registration holding the key, if any.
 CLAIM_HOLDER: Final = """
 MATCH (c:DealClaim {key: $key})
 OPTIONAL MATCH (h:DealRegistration {id: c.holder})
@@ -199,7 +220,7 @@ RETURN CASE WHEN h IS NULL THEN null ELSE h {.id, .status, .expires_at} END AS r
 
 # --- registrations --------------------------------------------------------------------
 
-# After LOCK_CLAIMS on $key and the duplicate decision: store the registration with its
+# After locking the claims on $key and the duplicate decision: store the registration with its
 # first history entry, link its opportunity (the vendor's only), take the claim if $take.
 CREATE_REGISTRATION: Final = """
 CREATE (r:DealRegistration)
@@ -212,12 +233,12 @@ CALL (r) {
     WHERE o.org_id = r.vendor_org
     CREATE (r)-[:ON]->(o)
 }
-MATCH (c:DealClaim {key: $key})
+MATCH (c:DealClaim) WHERE elementId(c) = $claims[r.claim_key]
 SET c.holder = CASE WHEN $take THEN r.id ELSE c.holder END
 RETURN r {.*} AS row
 """
 
-# After LOCK_CLAIMS: approvals among $ids whose time is up become EXPIRED, with history
+# After locking the claims: approvals among $ids whose time is up become EXPIRED, with history
 # by the server, and release their claims.
 EXPIRE_REGISTRATIONS: Final = """
 UNWIND $ids AS id
@@ -228,7 +249,7 @@ CREATE (r)-[:HAS_HISTORY]->(t:DealTransition)
 SET t = {registration_id: r.id, seq: r.seq, at: $at,
          from_status: 'APPROVED', to_status: 'EXPIRED'}
 WITH r
-OPTIONAL MATCH (c:DealClaim {key: r.claim_key})
+OPTIONAL MATCH (c:DealClaim) WHERE elementId(c) = $claims[r.claim_key]
 SET c.holder = CASE WHEN c.holder = r.id THEN null ELSE c.holder END
 RETURN r {.*} AS row
 """
@@ -241,7 +262,7 @@ ORDER BY r.expires_at, r.id
 LIMIT $limit
 """
 
-# After LOCK_CLAIMS on current.claim_key: compare-and-set, history, claim release.
+# After locking the claims on current.claim_key: compare-and-set, history, claim release.
 UPDATE_REGISTRATION: Final = """
 MATCH (r:DealRegistration {id: $id})
 WHERE r.status = $expected_status AND r.extensions = $expected_extensions
@@ -249,7 +270,7 @@ SET r += $registration, r.seq = r.seq + 1
 CREATE (r)-[:HAS_HISTORY]->(t:DealTransition)
 SET t = $transition, t.seq = r.seq
 WITH r
-OPTIONAL MATCH (c:DealClaim {key: r.claim_key})
+OPTIONAL MATCH (c:DealClaim) WHERE elementId(c) = $claims[r.claim_key]
 SET c.holder = CASE
     WHEN r.status IN $live THEN coalesce(c.holder, r.id)
     WHEN c.holder = r.id THEN null
@@ -291,7 +312,7 @@ ORDER BY row.id
 LIMIT $limit
 """
 
-# After LOCK_CLAIMS: re-decide each candidate on fresh reads, then move it.
+# After locking the claims: re-decide each candidate on fresh reads, then move it.
 SETTLE_REGISTRATIONS: Final = """
 UNWIND $ids AS id
 MATCH (r:DealRegistration {id: id})-[:ON]->(o:Opportunity)
@@ -301,7 +322,7 @@ SET r.status = tos[0], r.updated_at = $at, r.seq = r.seq + 1
 CREATE (r)-[:HAS_HISTORY]->(t:DealTransition)
 SET t = {registration_id: r.id, seq: r.seq, at: $at, from_status: from, to_status: tos[0]}
 WITH r
-OPTIONAL MATCH (c:DealClaim {key: r.claim_key})
+OPTIONAL MATCH (c:DealClaim) WHERE elementId(c) = $claims[r.claim_key]
 SET c.holder = CASE
     WHEN r.status IN $live THEN c.holder
     WHEN c.holder = r.id THEN null

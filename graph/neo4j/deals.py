@@ -8,6 +8,9 @@ graph/neo4j/deal_cypher.py.
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -15,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
 from neo4j import AsyncManagedTransaction
+from neo4j.exceptions import TransientError
 
 from graph.deal_port import DealSide, DealStats
 from graph.deals import (
@@ -30,7 +34,7 @@ from graph.deals import (
     OpportunityUpsert,
     OpportunityWrite,
 )
-from graph.errors import BadInput
+from graph.errors import BadInput, StoreUnavailable
 from graph.model import Account, HashedKey, Page
 from graph.neo4j import deal_cypher as q
 from graph.neo4j.records import Row, account_from, to_datetime, to_optional_datetime
@@ -39,6 +43,12 @@ from graph.paging import check_first
 T = TypeVar("T")
 
 LIVE = [str(s) for s in DealStatus if s.is_live]
+
+# Writers of one claim key queue on its node's write lock. Under heavy contention the
+# lock manager's deadlock detection reports false positives (it is racy by design), more
+# of them than the driver's short retry budget absorbs; deal writes retry transient
+# errors for this long before giving up with StoreUnavailable.
+TRANSIENT_RETRY_SECONDS = 60.0
 
 
 async def _rows(
@@ -221,10 +231,22 @@ def transition_from(row: Row) -> DealTransition:
     )
 
 
-async def _lock_claims(tx: AsyncManagedTransaction, keys: Sequence[str]) -> None:
-    """Hold the write lock of each claim key's node until the transaction ends."""
-    if keys:
-        await _rows(tx, q.LOCK_CLAIMS, {"keys": sorted(set(keys))})
+async def _lock_claims(tx: AsyncManagedTransaction, keys: Sequence[str]) -> dict[str, str]:
+    """Hold the write lock of each claim key's node until the transaction ends, creating
+    the missing ones. Returns each key's node element id."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    nodes = {r["key"]: r["node"] for r in await _rows(tx, q.CLAIM_NODES, {"keys": wanted})}
+    if nodes:
+        await _rows(tx, q.LOCK_CLAIM_NODES, {"nodes": [nodes[k] for k in wanted if k in nodes]})
+    missing = [key for key in wanted if key not in nodes]
+    if missing:
+        # A concurrent creator makes this a ConstraintError; the store's transaction
+        # runner retries the whole work function, which then finds the node.
+        created = await _rows(tx, q.CREATE_CLAIMS, {"keys": missing})
+        nodes.update({r["key"]: r["node"] for r in created})
+    return nodes
 
 
 # --- the mixin ------------------------------------------------------------------------
@@ -242,6 +264,24 @@ class Neo4jDeals:
         async def _transaction(
             self, work: Callable[[AsyncManagedTransaction], Awaitable[T]], *, write: bool
         ) -> T: ...
+
+    async def _deal_write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Run a write work function in one managed transaction, retrying transient
+        errors (deadlocks) with jittered backoff: none reaches the caller. Work
+        functions decide only from what they read, so every attempt is as good as the
+        first."""
+        deadline = time.monotonic() + TRANSIENT_RETRY_SECONDS
+        delay = 0.05
+        while True:
+            try:
+                return await self._transaction(work, write=True)
+            except TransientError as exc:
+                if time.monotonic() >= deadline:
+                    raise StoreUnavailable(
+                        "Neo4j kept reporting transient errors; try again later"
+                    ) from exc
+            await asyncio.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, 1.0)
 
     # --- opportunities ----------------------------------------------------------------
 
@@ -269,7 +309,7 @@ class Neo4jDeals:
             )
             return {r["crm_id"]: r for r in written}
 
-        written = await self._transaction(work, write=True)
+        written = await self._deal_write(work)
         out: list[OpportunityWrite] = []
         for row in rows:
             w = written.get(row.crm_id)
@@ -350,7 +390,7 @@ class Neo4jDeals:
             )
             return opportunity_from(rows[0]) if rows else None
 
-        return await self._transaction(work, write=True)
+        return await self._deal_write(work)
 
     async def settle_registrations(
         self,
@@ -387,15 +427,16 @@ class Neo4jDeals:
                 )
             if not candidates:
                 return []
-            await _lock_claims(tx, [c["key"] for c in candidates])
+            claims = await _lock_claims(tx, [c["key"] for c in candidates])
+            ids = [c["id"] for c in candidates]
             rows = await _rows(
                 tx,
                 q.SETTLE_REGISTRATIONS,
-                {"ids": [c["id"] for c in candidates], "moves": moves, "at": at, "live": LIVE},
+                {"ids": ids, "moves": moves, "at": at, "live": LIVE, "claims": claims},
             )
             return [registration_from(row) for row in rows]
 
-        return await self._transaction(work, write=True)
+        return await self._deal_write(work)
 
     # --- programs and direct-only accounts ----------------------------------------------
 
@@ -447,7 +488,7 @@ class Neo4jDeals:
         async def work(tx: AsyncManagedTransaction) -> DealRegistration:
             # Each attempt decides afresh from what it reads under the claim lock, so a
             # retried attempt (deadlock, transient error) is as good as the first.
-            await _lock_claims(tx, [key])
+            claims = await _lock_claims(tx, [key])
             [holder] = await _rows(tx, q.CLAIM_HOLDER, {"key": key})
             if (
                 holder is not None
@@ -455,7 +496,11 @@ class Neo4jDeals:
                 and holder["expires_at"] is not None
                 and to_datetime(holder["expires_at"]) <= at
             ):
-                await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": [holder["id"]], "at": at})
+                await _rows(
+                    tx,
+                    q.EXPIRE_REGISTRATIONS,
+                    {"ids": [holder["id"]], "at": at, "claims": claims},
+                )
                 holder = None
             held = holder is not None and holder["status"] in LIVE
             stored = registration
@@ -479,13 +524,13 @@ class Neo4jDeals:
                 {
                     "registration": registration_params(stored),
                     "transition": transition_params(transition),
-                    "key": key,
+                    "claims": claims,
                     "take": stored.status.is_live,
                 },
             )
             return registration_from(rows[0])
 
-        return await self._transaction(work, write=True)
+        return await self._deal_write(work)
 
     async def get_deals(self, acting_org: str, ids: Sequence[str]) -> dict[str, DealRegistration]:
         if not ids:
@@ -544,15 +589,15 @@ class Neo4jDeals:
         relink = new.opportunity_id != current.opportunity_id
 
         async def work(tx: AsyncManagedTransaction) -> DealRegistration | None:
-            await _lock_claims(tx, [current.claim_key, new.claim_key])
-            rows = await _rows(tx, q.UPDATE_REGISTRATION, params)
+            claims = await _lock_claims(tx, [current.claim_key, new.claim_key])
+            rows = await _rows(tx, q.UPDATE_REGISTRATION, {**params, "claims": claims})
             if not rows:
                 return None
             if relink:
                 await _rows(tx, q.RELINK_OPPORTUNITY, {"id": current.id})
             return registration_from(rows[0])
 
-        return await self._transaction(work, write=True)
+        return await self._deal_write(work)
 
     async def expire_deals(self, now: datetime, *, limit: int) -> list[DealRegistration]:
         _check_aware(now, "now")
@@ -563,13 +608,14 @@ class Neo4jDeals:
             candidates = await _rows(tx, q.EXPIRY_CANDIDATES, {"now": now, "limit": limit})
             if not candidates:
                 return []
-            await _lock_claims(tx, [c["key"] for c in candidates])
+            claims = await _lock_claims(tx, [c["key"] for c in candidates])
+            ids = [c["id"] for c in candidates]
             rows = await _rows(
-                tx, q.EXPIRE_REGISTRATIONS, {"ids": [c["id"] for c in candidates], "at": now}
+                tx, q.EXPIRE_REGISTRATIONS, {"ids": ids, "at": now, "claims": claims}
             )
             return [registration_from(row) for row in rows]
 
-        expired = await self._transaction(work, write=True)
+        expired = await self._deal_write(work)
         return sorted(expired, key=lambda r: (r.expires_at or now, r.id))
 
     async def deal_history(self, acting_org: str, registration_id: str) -> list[DealTransition]:
