@@ -427,13 +427,9 @@ class Neo4jDeals:
                 )
             if not candidates:
                 return []
-            claims = await _lock_claims(tx, [c["key"] for c in candidates])
+            await _lock_claims(tx, [c["key"] for c in candidates])
             ids = [c["id"] for c in candidates]
-            rows = await _rows(
-                tx,
-                q.SETTLE_REGISTRATIONS,
-                {"ids": ids, "moves": moves, "at": at, "live": LIVE, "claims": claims},
-            )
+            rows = await _rows(tx, q.SETTLE_REGISTRATIONS, {"ids": ids, "moves": moves, "at": at})
             return [registration_from(row) for row in rows]
 
         return await self._deal_write(work)
@@ -488,23 +484,19 @@ class Neo4jDeals:
         async def work(tx: AsyncManagedTransaction) -> DealRegistration:
             # Each attempt decides afresh from what it reads under the claim lock, so a
             # retried attempt (deadlock, transient error) is as good as the first.
-            claims = await _lock_claims(tx, [key])
-            [holder] = await _rows(tx, q.CLAIM_HOLDER, {"key": key})
-            if (
-                holder is not None
-                and holder["status"] == DealStatus.APPROVED
-                and holder["expires_at"] is not None
-                and to_datetime(holder["expires_at"]) <= at
-            ):
-                await _rows(
-                    tx,
-                    q.EXPIRE_REGISTRATIONS,
-                    {"ids": [holder["id"]], "at": at, "claims": claims},
-                )
-                holder = None
-            held = holder is not None and holder["status"] in LIVE
+            await _lock_claims(tx, [key])
+            holders = await _rows(tx, q.CLAIM_HOLDERS, {"key": key, "live": LIVE})
+            expired = [
+                h["id"]
+                for h in holders
+                if h["status"] == DealStatus.APPROVED
+                and h["expires_at"] is not None
+                and to_datetime(h["expires_at"]) <= at
+            ]
+            if expired:
+                await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": expired, "at": at})
             stored = registration
-            if registration.status.is_live and held:
+            if registration.status.is_live and len(holders) > len(expired):
                 stored = replace(
                     registration,
                     status=DealStatus.REJECTED,
@@ -524,8 +516,6 @@ class Neo4jDeals:
                 {
                     "registration": registration_params(stored),
                     "transition": transition_params(transition),
-                    "claims": claims,
-                    "take": stored.status.is_live,
                 },
             )
             return registration_from(rows[0])
@@ -584,13 +574,12 @@ class Neo4jDeals:
             "expected_extensions": current.extensions,
             "registration": {**registration_params(new), "id": current.id},
             "transition": {**transition_params(transition), "registration_id": current.id},
-            "live": LIVE,
         }
         relink = new.opportunity_id != current.opportunity_id
 
         async def work(tx: AsyncManagedTransaction) -> DealRegistration | None:
-            claims = await _lock_claims(tx, [current.claim_key, new.claim_key])
-            rows = await _rows(tx, q.UPDATE_REGISTRATION, {**params, "claims": claims})
+            await _lock_claims(tx, [current.claim_key, new.claim_key])
+            rows = await _rows(tx, q.UPDATE_REGISTRATION, params)
             if not rows:
                 return None
             if relink:
@@ -608,11 +597,9 @@ class Neo4jDeals:
             candidates = await _rows(tx, q.EXPIRY_CANDIDATES, {"now": now, "limit": limit})
             if not candidates:
                 return []
-            claims = await _lock_claims(tx, [c["key"] for c in candidates])
+            await _lock_claims(tx, [c["key"] for c in candidates])
             ids = [c["id"] for c in candidates]
-            rows = await _rows(
-                tx, q.EXPIRE_REGISTRATIONS, {"ids": ids, "at": now, "claims": claims}
-            )
+            rows = await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": ids, "at": now})
             return [registration_from(row) for row in rows]
 
         expired = await self._deal_write(work)
