@@ -616,3 +616,35 @@ async def test_deal_stats(store: GraphStore) -> None:
         k: (s.won, s.live) for k, s in (await store.deal_stats(w.x.id, [w.q.id, w.p.id])).items()
     } == {w.q.id: (1, 0)}
     assert await store.deal_stats(w.vendor.id, []) == {}
+
+
+async def test_concurrent_registrations_racing_a_lazy_expiry(store: GraphStore) -> None:
+    w = await world(store)
+    old = await store.register_deal(
+        reg(w, w.p, registered_at=at(1), status=APPROVED, expires_at=at(10))
+    )
+    partners = [make_org(f"Partner {i}") for i in range(5)]
+    for partner in partners:
+        await store.create_org(partner)
+    attempts = [
+        make_registration(
+            w.vendor.id,
+            partners[i % 5].id,
+            w.acc["acc-1"],
+            registered_at=at(20) + timedelta(milliseconds=i),
+        )
+        for i in range(30)
+    ]
+    results = await asyncio.gather(
+        *(store.register_deal(a) for a in attempts), return_exceptions=True
+    )
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    stored = [r for r in results if isinstance(r, DealRegistration)]
+    assert len([r for r in stored if r.status.is_live]) == 1
+    assert all(r.reasons == (DealReason.DUPLICATE,) for r in stored if not r.status.is_live)
+    assert (await store.get_deals(w.vendor.id, [old.id]))[old.id].status is EXPIRED
+    history = await store.deal_history(w.vendor.id, old.id)
+    assert [(h.from_status, h.to_status) for h in history] == [
+        (None, APPROVED),
+        (APPROVED, EXPIRED),
+    ]
