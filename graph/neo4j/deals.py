@@ -44,10 +44,10 @@ T = TypeVar("T")
 
 LIVE = [str(s) for s in DealStatus if s.is_live]
 
-# Writers of one claim key queue on its node's write lock. Under heavy contention the
-# lock manager's deadlock detection reports false positives (it is racy by design), more
-# of them than the driver's short retry budget absorbs; deal writes retry transient
-# errors for this long before giving up with StoreUnavailable.
+# Writers of one claim key queue on its node's write lock. Deadlocks between different
+# writers (a lock-order clash, or the lock manager's racy detection) are transient; the
+# driver's retry budget is short (5 s), so deal writes keep retrying transient errors
+# for this long before giving up with StoreUnavailable, never a driver error.
 TRANSIENT_RETRY_SECONDS = 60.0
 
 
