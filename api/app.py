@@ -73,6 +73,8 @@ async def build_context(connection: HTTPConnection) -> Context:
         keyring=connection.state.keyring,
         events=connection.state.events,
         overlap_k=connection.state.settings.overlap_k,
+        intro_policy=connection.state.settings.intro_policy,
+        complements=connection.state.settings.complements,
         request=connection,
     )
     try:

@@ -10,13 +10,17 @@ import enum
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from graph.errors import ConfigurationError
 from graph.factory import backend_of
+from graph.model import OrgType
 from privacy.keyring import Keyring, KeyringError, parse_secrets
+from resolvers.intros.discovery import DEFAULT_COMPLEMENTS, parse_complements
+from resolvers.intros.rules import SafetyPolicy
 
 DEFAULT_STATE_DIR = Path(".tandem")
 DEFAULT_STORE_URL = f"sqlite+aiosqlite:///{DEFAULT_STATE_DIR / 'tandem.sqlite3'}"
@@ -46,6 +50,10 @@ class Settings:
     readiness_timeout_s: float
     graphiql: bool
     deal_sweep_s: float = 60.0
+    intro_policy: SafetyPolicy = field(default_factory=SafetyPolicy)
+    complements: Mapping[OrgType, frozenset[OrgType]] = field(
+        default_factory=lambda: parse_complements(DEFAULT_COMPLEMENTS)
+    )
 
     @property
     def store_backend(self) -> str:
@@ -92,6 +100,14 @@ def load_settings(
         readiness_timeout_s=_positive_float(env, "TANDEM_READINESS_TIMEOUT", 2.0),
         graphiql=_bool(env, "TANDEM_GRAPHIQL", mode is Mode.DEVELOPMENT),
         deal_sweep_s=_positive_float(env, "TANDEM_DEAL_SWEEP_SECONDS", 60.0),
+        intro_policy=SafetyPolicy(
+            expiry=timedelta(days=_int_in(env, "TANDEM_INTRO_EXPIRY_DAYS", 30, low=1, high=365)),
+            daily_requests=_int_in(env, "TANDEM_INTRO_DAILY_LIMIT", 20, low=1, high=10_000),
+            cooling_off=timedelta(
+                days=_int_in(env, "TANDEM_INTRO_COOLING_OFF_DAYS", 90, low=0, high=3650)
+            ),
+        ),
+        complements=parse_complements(env.get("TANDEM_COMPLEMENTS", DEFAULT_COMPLEMENTS)),
     )
 
 

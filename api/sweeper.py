@@ -1,6 +1,7 @@
 """The server's own background work: expire approvals whose time is up, settle
-registrations on closed opportunities. Every API process runs it; the store writes are
-compare-and-set, so several sweepers at once move each registration once."""
+registrations on closed opportunities, expire introductions and asks nobody answered.
+Every API process runs it; the store writes are compare-and-set, so several sweepers at
+once move each record once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from graph.port import GraphStore
 from resolvers.clock import utcnow
 from resolvers.deals import lifecycle
 from resolvers.events import EventBroker
+from resolvers.intros import asks, introductions
 
 log = logging.getLogger("tandem.sweeper")
 
@@ -21,9 +23,17 @@ async def sweep_forever(graph: GraphStore, events: EventBroker, *, interval_s: f
     while True:
         await asyncio.sleep(interval_s)  # first after start-up, when migrations have run
         try:
-            moved = await lifecycle.expire_due(graph, now=utcnow(), events=events)
-            if moved:
-                log.info("deal sweep moved %d registrations", len(moved))
+            now = utcnow()
+            moved = await lifecycle.expire_due(graph, now=now, events=events)
+            expired = await introductions.expire_due(graph, now=now, events=events)
+            expired_asks = await asks.expire_due(graph, now=now, events=events)
+            if moved or expired or expired_asks:
+                log.info(
+                    "sweep: %d registrations moved, %d introductions and %d asks expired",
+                    len(moved),
+                    len(expired),
+                    len(expired_asks),
+                )
         except Exception:  # the sweep must outlive outages; the next round retries
             log.exception("deal sweep failed; retrying in %.0f s", interval_s)
 

@@ -8,7 +8,9 @@ TandemError                  every error this code base raises on purpose
  +-- Unauthenticated         no valid credentials (UNAUTHENTICATED)
  +-- BadInput                malformed input (BAD_USER_INPUT)
  +-- Conflict                the write clashes with existing state (CONFLICT)
- |    +-- IllegalTransition  a deal registration cannot make that move (ILLEGAL_TRANSITION)
+ |    +-- IllegalTransition  a registration or introduction cannot make that move
+ |    +-- DuplicateRequest   an open introduction between the pair exists (DUPLICATE_REQUEST)
+ |    +-- CoolingOff         the target declined recently (COOLING_OFF)
  +-- RateLimited             too many attempts; carries retry_after (RATE_LIMITED)
 """
 
@@ -54,6 +56,14 @@ class Conflict(TandemError):
 
 class IllegalTransition(Conflict):
     code = "ILLEGAL_TRANSITION"
+
+
+class DuplicateRequest(Conflict):
+    code = "DUPLICATE_REQUEST"
+
+
+class CoolingOff(Conflict):
+    code = "COOLING_OFF"
 
 
 class RateLimited(TandemError):

@@ -19,6 +19,7 @@ class Permission(enum.Enum):
     MANAGE_PIPELINE = "load and close the org's opportunities and set its deal program"
     REGISTER_DEALS = "register and withdraw deals with vendors"
     REVIEW_DEALS = "approve, reject and extend partners' deal registrations"
+    ASK_PARTNERS = "ask partners for help on accounts, and answer their asks"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -33,10 +34,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_PIPELINE,
             Permission.REGISTER_DEALS,
             Permission.REVIEW_DEALS,
+            Permission.ASK_PARTNERS,
         }
     ),
     Role.SALES_REP: frozenset(
-        {Permission.READ, Permission.MANAGE_TOKENS, Permission.REGISTER_DEALS}
+        {
+            Permission.READ,
+            Permission.MANAGE_TOKENS,
+            Permission.REGISTER_DEALS,
+            Permission.ASK_PARTNERS,
+        }
     ),
     Role.READ_ONLY: frozenset({Permission.READ}),
 }
@@ -50,6 +57,7 @@ WRITE_PERMISSIONS = frozenset(
         Permission.MANAGE_PIPELINE,
         Permission.REGISTER_DEALS,
         Permission.REVIEW_DEALS,
+        Permission.ASK_PARTNERS,
     }
 )
 

@@ -218,7 +218,7 @@ async def accounts(
     partners = await active_partnerships(graph, actor.org_id)
     for partnership in partners:
         partner_id = partnership.other(actor.org_id)
-        listable = await _listable(graph, actor, partnership)
+        listable = await listable_populations(graph, actor, partnership)
         async for match in _matches(graph, actor, partner_id, listable):
             presence = _presence(partner_id, match, listable)
             if presence is not None:
@@ -269,7 +269,7 @@ async def recommend_partners(
         partner = orgs.get(partner_id)
         if partner is None:
             continue
-        listable = await _listable(graph, actor, partnership)
+        listable = await listable_populations(graph, actor, partnership)
         presence = await _presence_on(graph, actor, partner_id, listable, account)
         signals = Signals(
             partner_id=partner_id,
@@ -295,7 +295,9 @@ async def recommend_partners(
     return page
 
 
-async def _listable(graph: GraphStore, actor: Actor, partnership: Partnership) -> dict[str, Grant]:
+async def listable_populations(
+    graph: GraphStore, actor: Actor, partnership: Partnership
+) -> dict[str, Grant]:
     """The partner's populations I may see identities in (OVERLAPS or DETAILS)."""
     partner_id = partnership.other(actor.org_id)
     rules = await graph.sharing_rules(partner_id, actor.org_id)

@@ -40,7 +40,18 @@ class DealRegistrationChanged:
     at: datetime
 
 
-Event = OverlapChanged | DealRegistrationChanged
+@dataclass(frozen=True, slots=True)
+class IntroductionChanged:
+    """An introduction or account ask the addressee is party to was created or moved.
+    Id and status only: the subscriber re-reads it through the API."""
+
+    kind: str  # INTRODUCTION or ASK
+    object_id: str
+    status: str
+    at: datetime
+
+
+Event = OverlapChanged | DealRegistrationChanged | IntroductionChanged
 
 
 class EventBroker(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,12 +11,15 @@ from strawberry.types import Info as StrawberryInfo
 
 from graph.errors import TandemError
 from graph.identity import IdentityStore
+from graph.model import OrgType
 from graph.port import GraphStore
 from privacy.keyring import Keyring
 from resolvers.actor import Actor, require_actor
 from resolvers.auth.config import AuthConfig
 from resolvers.clock import utcnow
 from resolvers.events import EventBroker
+from resolvers.intros.discovery import DEFAULT_COMPLEMENTS, parse_complements
+from resolvers.intros.rules import SafetyPolicy
 from schema.loaders import Loaders
 
 
@@ -27,6 +31,10 @@ class Context:
     keyring: Keyring
     events: EventBroker
     overlap_k: int = 5
+    intro_policy: SafetyPolicy = field(default_factory=SafetyPolicy)
+    complements: Mapping[OrgType, frozenset[OrgType]] = field(
+        default_factory=lambda: parse_complements(DEFAULT_COMPLEMENTS)
+    )
     request: HTTPConnection | None = None
     # The graphql-transport-ws connection_init payload, for subscriptions.
     connection_params: dict[str, object] | None = None

@@ -10,7 +10,7 @@ from strawberry import relay
 
 from graph.deals import DealStatus
 from resolvers.actor import Permission
-from resolvers.events import DealRegistrationChanged, OverlapChanged
+from resolvers.events import DealRegistrationChanged, IntroductionChanged, OverlapChanged
 from schema.context import Info
 from schema.orgs import OrgNode, load_org
 
@@ -59,6 +59,21 @@ class DealRegistrationEvent:
         )
 
 
+@strawberry.type(
+    description="An introduction or account ask your org is party to was created or "
+    "moved. Re-read it (node(id:)) for what you may see of it."
+)
+class IntroductionEvent:
+    id: relay.GlobalID = strawberry.field(description="An Introduction or an AccountAsk.")
+    status: str
+    at: datetime
+
+    @classmethod
+    def from_event(cls, event: IntroductionChanged) -> IntroductionEvent:
+        type_name = "Introduction" if event.kind == "INTRODUCTION" else "AccountAsk"
+        return cls(id=relay.GlobalID(type_name, event.object_id), status=event.status, at=event.at)
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="Overlap changes announced by your ACTIVE partners.")
@@ -80,3 +95,13 @@ class Subscription:
         async for event in info.context.events.subscribe(actor.org_id):
             if isinstance(event, DealRegistrationChanged):
                 yield DealRegistrationEvent.from_event(event)
+
+    @strawberry.subscription(
+        description="Introductions and account asks your org is party to: every change."
+    )
+    async def introduction_events(self, info: Info) -> AsyncGenerator[IntroductionEvent, None]:
+        actor = info.context.actor
+        actor.require(Permission.READ)
+        async for event in info.context.events.subscribe(actor.org_id):
+            if isinstance(event, IntroductionChanged):
+                yield IntroductionEvent.from_event(event)

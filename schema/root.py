@@ -17,6 +17,7 @@ from schema.cosell import CoSellQueries
 from schema.deals import DealMutations, DealQueries, DealRegistrationNode
 from schema.errors import ErrorCodes
 from schema.events import Subscription
+from schema.intros import AccountAskNode, IntroductionNode, IntroMutations, IntroQueries
 from schema.opportunities import OpportunityMutations, OpportunityNode, OpportunityQueries
 from schema.orgs import OrgNode
 from schema.overlaps import OverlapQueries
@@ -51,6 +52,7 @@ Query = merge_types(
         AuditQueries,
         DealQueries,
         OpportunityQueries,
+        IntroQueries,
     ),
 )
 Mutation = merge_types(
@@ -62,6 +64,7 @@ Mutation = merge_types(
         AccountMutations,
         OpportunityMutations,
         DealMutations,
+        IntroMutations,
     ),
 )
 
@@ -77,7 +80,15 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[OrgNode, PartnershipNode, AccountNode, OpportunityNode, DealRegistrationNode],
+        types=[
+            OrgNode,
+            PartnershipNode,
+            AccountNode,
+            OpportunityNode,
+            DealRegistrationNode,
+            IntroductionNode,
+            AccountAskNode,
+        ],
         extensions=[ErrorCodes],
     )
 
