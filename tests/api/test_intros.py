@@ -31,7 +31,8 @@ ASK = """mutation($partner: ID!, $account: ID!) { askPartner(input: {partnerId: 
     accountId: $account, kind: CO_SELL_CALL, message: "Join the call?"}) {
     ask { id status myAccounts { crmId } } errors { code } } }"""
 ANSWER = """mutation($id: ID!, $accept: Boolean!) { answerAccountAsk(input: {id: $id,
-    accept: $accept, note: "sure"}) { ask { status note myAccounts { crmId } } errors { code } } }"""
+    accept: $accept, note: "sure"}) {
+    ask { status note myAccounts { crmId } } errors { code } } }"""
 ASKS = """query($side: AskSideFilter!) { accountAsks(side: $side) { edges { node { id kind
     status viewerIsRequester myAccounts { crmId } } } } }"""
 UPSERT = """mutation($rows: [AccountRowInput!]!) { upsertAccounts(input: {rows: $rows}) {
