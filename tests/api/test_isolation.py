@@ -61,6 +61,14 @@ OPERATIONS: dict[str, str] = {
         edges { node { id } } } }""",
     "setDirectOnly": """mutation($id: ID!) { setDirectOnly(input: {accountIds: [$id],
         directOnly: true}) { changedAccountIds errors { code } } }""",
+    "requestIntro": """mutation($id: ID!) { requestIntroduction(input: {targetOrgId: $id,
+        message: "hello"}) { introduction { id } errors { code } } }""",
+    "respondIntro": """mutation($id: ID!) { respondToIntroduction(input: {id: $id,
+        answer: ACCEPT}) { introduction { status } errors { code } } }""",
+    "answerAsk": """mutation($id: ID!) { answerAccountAsk(input: {id: $id, accept: true}) {
+        ask { status } errors { code } } }""",
+    "block": """mutation($id: ID!) { setOrgBlock(input: {orgId: $id, blocked: true}) {
+        changed errors { code } } }""",
 }
 # Operations that take no object: tried by bad credentials only.
 LISTS: dict[str, str] = {
@@ -72,6 +80,9 @@ LISTS: dict[str, str] = {
     "coSellAccounts": "{ coSellAccounts { edges { node { account { id } } } } }",
     "dealRegistrations": "{ dealRegistrations(side: PARTNER) { edges { node { id } } } }",
     "dealProgram": "{ dealProgram { expiryDays } }",
+    "complementaryPartners": "{ complementaryPartners { edges { node { score } } } }",
+    "introductions": "{ introductions(role: TARGET) { edges { node { id } } } }",
+    "accountAsks": "{ accountAsks(side: PARTNER) { edges { node { id } } } }",
 }
 
 NULL, VISIBLE = "null", "visible"
@@ -144,6 +155,23 @@ CASES: list[tuple[str, str, str, str]] = [
     ("b", "dealsOnAccount", "A_ACCOUNT", VISIBLE),  # b's own vendor list: empty, below
     ("b", "setDirectOnly", "A_ACCOUNT", VISIBLE),  # changes nothing of a's: see below
     ("a_ro", "setDirectOnly", "A_ACCOUNT", "FORBIDDEN"),
+    # introductions: a asked OPEN (discoverable) directly; b asked a about an account
+    ("c", "requestIntro", "A", "NOT_FOUND"),  # private, and outside c's ecosystem
+    ("c", "block", "A", "NOT_FOUND"),  # blocking is no existence oracle either
+    ("a_ro", "requestIntro", "OPEN", "FORBIDDEN"),
+    ("a_rep", "requestIntro", "OPEN", "FORBIDDEN"),  # reps ask on accounts, not orgs
+    ("c", "node", "INTRO_A_OPEN", NULL),
+    ("b", "node", "INTRO_A_OPEN", NULL),  # a's partner is no party to it
+    ("a", "node", "INTRO_A_OPEN", VISIBLE),  # control
+    ("c", "respondIntro", "INTRO_A_OPEN", "NOT_FOUND"),
+    ("b", "respondIntro", "INTRO_A_OPEN", "NOT_FOUND"),
+    ("a", "respondIntro", "INTRO_A_OPEN", "FORBIDDEN"),  # the requester cannot accept
+    ("c", "node", "ASK_BA", NULL),
+    ("d", "node", "ASK_BA", NULL),
+    ("a", "node", "ASK_BA", VISIBLE),  # control: the partner asked
+    ("c", "answerAsk", "ASK_BA", "NOT_FOUND"),
+    ("d", "answerAsk", "ASK_BA", "NOT_FOUND"),
+    ("b", "answerAsk", "ASK_BA", "FORBIDDEN"),  # the requester cannot answer its own
     ("a", "node", "BAD_ID", "BAD_USER_INPUT"),
     ("a", "sharing", "P_AB", "BAD_USER_INPUT"),  # an ID of the wrong type
 ]
@@ -169,6 +197,11 @@ ORACLE_PAIRS = [
     ("c", "registerDeal", "A", "MISSING_ORG"),
     ("b", "setDirectOnly", "A_ACCOUNT", "MISSING_ACCOUNT"),
     ("b", "dealsOnAccount", "A_ACCOUNT", "MISSING_ACCOUNT"),
+    ("c", "requestIntro", "A", "MISSING_ORG"),
+    ("c", "block", "A", "MISSING_ORG"),
+    ("c", "node", "INTRO_A_OPEN", "MISSING_INTRO"),
+    ("c", "respondIntro", "INTRO_A_OPEN", "MISSING_INTRO"),
+    ("d", "answerAsk", "ASK_BA", "MISSING_ASK"),
 ]
 
 
@@ -248,6 +281,22 @@ def build(world: World) -> Matrix:
         id=gid("Org", a),
     )["data"]["registerDeal"]
     assert registered["registration"]["status"] == "PENDING_REVIEW", registered
+    intro = world.gql("a", OPERATIONS["requestIntro"], id=gid("Org", open_org))
+    intro_id = intro["data"]["requestIntroduction"]["introduction"]["id"]
+    b_account = world.gql("b", "{ accounts { edges { node { id crmId } } } }")
+    b_account_id = next(
+        e["node"]["id"]
+        for e in b_account["data"]["accounts"]["edges"]
+        if e["node"]["crmId"] == "bx1"
+    )
+    asked = world.gql(
+        "b",
+        """mutation($p: ID!, $acc: ID!) { askPartner(input: {partnerId: $p, accountId: $acc,
+        kind: REFERENCE, message: "reference?"}) { ask { id } errors { code } } }""",
+        p=gid("Org", a),
+        acc=b_account_id,
+    )["data"]["askPartner"]
+    assert asked["errors"] == [], asked
     return Matrix(
         world,
         {
@@ -267,6 +316,10 @@ def build(world: World) -> Matrix:
             "BAD_ID": "definitely-not-a-global-id",
             "REG_BA": registered["registration"]["id"],
             "MISSING_REG": gid("DealRegistration", new_id()),
+            "INTRO_A_OPEN": intro_id,
+            "MISSING_INTRO": gid("Introduction", new_id()),
+            "ASK_BA": asked["ask"]["id"],
+            "MISSING_ASK": gid("AccountAsk", new_id()),
         },
     )
 
@@ -432,3 +485,37 @@ def test_deal_registrations_stay_between_vendor_and_partner(matrix: Matrix) -> N
         "REG_BA",
     )["data"]["node"]
     assert seen == {"reasons": [], "opportunityId": None, "coRegistrants": []}
+
+
+def test_discovery_never_reveals_private_orgs_outside_the_ecosystem(matrix: Matrix) -> None:
+    """c partners with no one: it may only ever see discoverable orgs. a partners with
+    b, which partners with d: d is in a's ecosystem; c never is."""
+    query = "{ complementaryPartners { edges { node { org { name } overlapBucket } } } }"
+    c_seen = {
+        e["node"]["org"]["name"]
+        for e in matrix.run("c", query)["data"]["complementaryPartners"]["edges"]
+    }
+    assert c_seen == {"Org open"}
+    a_seen = matrix.run("a", query)["data"]["complementaryPartners"]["edges"]
+    names = {e["node"]["org"]["name"] for e in a_seen}
+    assert "Org d" in names  # a partner of a's partner
+    assert "Org c" not in names
+    assert "Org b" not in names  # already a partner
+    assert all(e["node"]["overlapBucket"] is None for e in a_seen)  # nobody shares >= k
+
+
+def test_asks_show_the_partner_only_its_own_accounts(matrix: Matrix) -> None:
+    """b asked a about b's account bx1: a sees its own matching account, never b's."""
+    seen = matrix.run(
+        "a",
+        """query($id: ID!) { node(id: $id) { ... on AccountAsk { myAccounts { crmId }
+        viewerIsRequester } } }""",
+        "ASK_BA",
+    )["data"]["node"]
+    assert seen == {"myAccounts": [{"crmId": "x1"}], "viewerIsRequester": False}
+    b_side = matrix.run(
+        "b",
+        """query($id: ID!) { node(id: $id) { ... on AccountAsk { myAccounts { crmId } } } }""",
+        "ASK_BA",
+    )["data"]["node"]
+    assert b_side == {"myAccounts": [{"crmId": "bx1"}]}
