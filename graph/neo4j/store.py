@@ -30,7 +30,8 @@ from graph.model import (
     SharingRule,
     UpsertResult,
 )
-from graph.neo4j import cypher
+from graph.neo4j import cypher, deal_cypher
+from graph.neo4j.deals import Neo4jDeals
 from graph.neo4j.errors import describe, domain_errors
 from graph.neo4j.records import (
     Row,
@@ -108,7 +109,7 @@ async def _delete_orphan_keys(tx: AsyncManagedTransaction, hashes: set[str]) -> 
 _CONSTRAINT_RETRIES = 3
 
 
-class Neo4jStore:
+class Neo4jStore(Neo4jDeals):
     def __init__(
         self,
         url: str,
@@ -178,7 +179,7 @@ class Neo4jStore:
     # --- lifecycle --------------------------------------------------------------------
 
     async def apply_schema(self) -> None:
-        for statement in cypher.SCHEMA:
+        for statement in (*cypher.SCHEMA, *deal_cypher.SCHEMA):
             await self._run_schema(statement)
         await self._run_schema(cypher.AWAIT_INDEXES)
 
