@@ -49,8 +49,9 @@ class Money(TypeDecorator[Decimal]):
 
     PostgreSQL stores an unconstrained NUMERIC (asyncpg hands Decimals both ways).
     SQLite's NUMERIC affinity would turn many values into floats, so there the column is
-    TEXT holding the plain-notation decimal string. Floats and non-finite values are
-    refused on write.
+    TEXT holding the plain-notation decimal string (so never compare or sort amounts in
+    SQL: on SQLite that would be text order). Floats and non-finite values are refused
+    on write.
     """
 
     impl = Text
