@@ -15,20 +15,22 @@ Graph shape (in addition to graph/neo4j/cypher.py):
                         seq})-[:ON]->(:Opportunity)          when linked
     (:DealRegistration)-[:HAS_HISTORY]->(:DealTransition {registration_id, seq, at,
                         from_status, to_status, actor_org, actor_user, note})
-    (:DealClaim {key, holder, lock})   one per claim key ever used; `holder` is the id of
-                                       the live registration holding it, or absent
+    (:DealClaim {key, lock})   one per claim key ever used: the key's lock
 
 Money is the exact decimal text (`amount`, `auto_approve_max_amount`) with its currency;
 Neo4j has no decimal type and a float would round.
 
-Race-freedom. Every transaction that writes a registration first MERGEs the DealClaim
-node of the registration's claim key and writes its `lock` counter (LOCK_CLAIMS), so it
+Race-freedom. A registration holds its claim while it is live: the holder of a key is
+the live DealRegistration with that `claim_key` (an index seek). Every transaction that
+writes a registration first writes the `lock` counter of the DealClaim node of its
+claim key (LOCK_CLAIM_NODES, creating the node with CREATE_CLAIMS when missing), so it
 holds that node's write lock until it commits: writers of one claim key run one at a
-time, and each reads the holder (and the holder's status) in a later statement, after
-the lock, so it sees the last committed state. The uniqueness constraint on
-DealClaim.key makes the MERGE itself race-free (concurrent first-ever MERGEs of a key
-create one node; the others wait and match it). Claim nodes are never deleted:
-releasing a claim removes `holder`, so a waiting writer never finds its lock node gone.
+time, and each reads the holder in a later statement, after the lock, so it sees the
+last committed state. The uniqueness constraint on DealClaim.key keeps concurrent first
+creators of a key to one node (the others fail and retry, then queue on it). Claim
+nodes are never deleted, so a queued writer never finds its lock node gone, and only
+the lock counter is ever written on them (writing more there, such as a holder id,
+made the lock manager report false deadlocks under contention).
 Batch writers (expiry, settling) lock their claim keys in sorted order.
 
 Compare-and-set writes read the status they compare in the statement after the lock,
@@ -58,6 +60,7 @@ SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE INDEX deal_partner_list IF NOT EXISTS "
     "FOR (r:DealRegistration) ON (r.partner_org, r.id)",
     "CREATE INDEX deal_account IF NOT EXISTS FOR (r:DealRegistration) ON (r.account_id)",
+    "CREATE INDEX deal_claim IF NOT EXISTS FOR (r:DealRegistration) ON (r.claim_key)",
     "CREATE INDEX deal_status IF NOT EXISTS FOR (r:DealRegistration) ON (r.status)",
     "CREATE INDEX deal_status_expiry IF NOT EXISTS "
     "FOR (r:DealRegistration) ON (r.status, r.expires_at)",
@@ -182,25 +185,46 @@ ORDER BY row.id
 
 # --- claims ---------------------------------------------------------------------------
 
-# First statement of every registration write: lock the claim nodes (sorted keys).
-LOCK_CLAIMS: Final = """
+# Every registration write starts by locking its claim nodes (deals.py `_lock_claims`):
+# CLAIM_NODES finds them in a read-only statement, LOCK_CLAIM_NODES writes their `lock`
+# counter by element id, in sorted key order. The lock statement does not seek by key:
+# in a statement that writes, a seek on a unique property takes a shared lock on the
+# index entry, and a MERGE a shared lock on the node, which concurrent upgrades to the
+# write lock turn into deadlocks.
+CLAIM_NODES: Final = """
 UNWIND $keys AS key
-MERGE (c:DealClaim {key: key})
+MATCH (c:DealClaim {key: key})
+RETURN {key: c.key, node: elementId(c)} AS row
+"""
+
+LOCK_CLAIM_NODES: Final = """
+UNWIND $nodes AS node
+MATCH (c:DealClaim) WHERE elementId(c) = node
 SET c.lock = coalesce(c.lock, 0) + 1
 RETURN count(c) AS row
 """
 
-# Read after LOCK_CLAIMS: the registration holding the key, if any.
-CLAIM_HOLDER: Final = """
-MATCH (c:DealClaim {key: $key})
-OPTIONAL MATCH (h:DealRegistration {id: c.holder})
-RETURN CASE WHEN h IS NULL THEN null ELSE h {.id, .status, .expires_at} END AS row
+# Claim keys CLAIM_NODES did not find. Concurrent creators of one key wait on the
+# constraint's index entry; all but the first then fail with a constraint error, and the
+# store retries the whole transaction, which now finds the node.
+CREATE_CLAIMS: Final = """
+UNWIND $keys AS key
+CREATE (c:DealClaim {key: key, lock: 1})
+RETURN {key: c.key, node: elementId(c)} AS row
+"""
+
+# Read after the lock: the live registrations holding the key (at most one).
+CLAIM_HOLDERS: Final = """
+MATCH (r:DealRegistration)
+WHERE r.claim_key = $key AND r.status IN $live
+RETURN r {.id, .status, .expires_at} AS row
+ORDER BY r.id
 """
 
 # --- registrations --------------------------------------------------------------------
 
-# After LOCK_CLAIMS on $key and the duplicate decision: store the registration with its
-# first history entry, link its opportunity (the vendor's only), take the claim if $take.
+# After locking the claim and the duplicate decision: store the registration with its
+# first history entry and link its opportunity (the vendor's only).
 CREATE_REGISTRATION: Final = """
 CREATE (r:DealRegistration)
 SET r = $registration, r.seq = 1
@@ -212,13 +236,11 @@ CALL (r) {
     WHERE o.org_id = r.vendor_org
     CREATE (r)-[:ON]->(o)
 }
-MATCH (c:DealClaim {key: $key})
-SET c.holder = CASE WHEN $take THEN r.id ELSE c.holder END
 RETURN r {.*} AS row
 """
 
-# After LOCK_CLAIMS: approvals among $ids whose time is up become EXPIRED, with history
-# by the server, and release their claims.
+# After locking the claims: approvals among $ids whose time is up become EXPIRED, with
+# history by the server (no longer live, they no longer hold their claims).
 EXPIRE_REGISTRATIONS: Final = """
 UNWIND $ids AS id
 MATCH (r:DealRegistration {id: id})
@@ -227,9 +249,6 @@ SET r.status = 'EXPIRED', r.updated_at = $at, r.seq = r.seq + 1
 CREATE (r)-[:HAS_HISTORY]->(t:DealTransition)
 SET t = {registration_id: r.id, seq: r.seq, at: $at,
          from_status: 'APPROVED', to_status: 'EXPIRED'}
-WITH r
-OPTIONAL MATCH (c:DealClaim {key: r.claim_key})
-SET c.holder = CASE WHEN c.holder = r.id THEN null ELSE c.holder END
 RETURN r {.*} AS row
 """
 
@@ -241,19 +260,13 @@ ORDER BY r.expires_at, r.id
 LIMIT $limit
 """
 
-# After LOCK_CLAIMS on current.claim_key: compare-and-set, history, claim release.
+# After locking the claim of current.claim_key: compare-and-set and history.
 UPDATE_REGISTRATION: Final = """
 MATCH (r:DealRegistration {id: $id})
 WHERE r.status = $expected_status AND r.extensions = $expected_extensions
 SET r += $registration, r.seq = r.seq + 1
 CREATE (r)-[:HAS_HISTORY]->(t:DealTransition)
 SET t = $transition, t.seq = r.seq
-WITH r
-OPTIONAL MATCH (c:DealClaim {key: r.claim_key})
-SET c.holder = CASE
-    WHEN r.status IN $live THEN coalesce(c.holder, r.id)
-    WHEN c.holder = r.id THEN null
-    ELSE c.holder END
 RETURN r {.*} AS row
 """
 
@@ -291,7 +304,7 @@ ORDER BY row.id
 LIMIT $limit
 """
 
-# After LOCK_CLAIMS: re-decide each candidate on fresh reads, then move it.
+# After locking the claims: re-decide each candidate on fresh reads, then move it.
 SETTLE_REGISTRATIONS: Final = """
 UNWIND $ids AS id
 MATCH (r:DealRegistration {id: id})-[:ON]->(o:Opportunity)
@@ -300,12 +313,6 @@ WHERE size(tos) > 0
 SET r.status = tos[0], r.updated_at = $at, r.seq = r.seq + 1
 CREATE (r)-[:HAS_HISTORY]->(t:DealTransition)
 SET t = {registration_id: r.id, seq: r.seq, at: $at, from_status: from, to_status: tos[0]}
-WITH r
-OPTIONAL MATCH (c:DealClaim {key: r.claim_key})
-SET c.holder = CASE
-    WHEN r.status IN $live THEN c.holder
-    WHEN c.holder = r.id THEN null
-    ELSE c.holder END
 RETURN r {.*} AS row
 ORDER BY row.id
 """

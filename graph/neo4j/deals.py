@@ -8,6 +8,9 @@ graph/neo4j/deal_cypher.py.
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -15,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
 from neo4j import AsyncManagedTransaction
+from neo4j.exceptions import TransientError
 
 from graph.deal_port import DealSide, DealStats
 from graph.deals import (
@@ -30,7 +34,7 @@ from graph.deals import (
     OpportunityUpsert,
     OpportunityWrite,
 )
-from graph.errors import BadInput
+from graph.errors import BadInput, StoreUnavailable
 from graph.model import Account, HashedKey, Page
 from graph.neo4j import deal_cypher as q
 from graph.neo4j.records import Row, account_from, to_datetime, to_optional_datetime
@@ -39,6 +43,12 @@ from graph.paging import check_first
 T = TypeVar("T")
 
 LIVE = [str(s) for s in DealStatus if s.is_live]
+
+# Writers of one claim key queue on its node's write lock. Deadlocks between different
+# writers (a lock-order clash, or the lock manager's racy detection) are transient; the
+# driver's retry budget is short (5 s), so deal writes keep retrying transient errors
+# for this long before giving up with StoreUnavailable, never a driver error.
+TRANSIENT_RETRY_SECONDS = 60.0
 
 
 async def _rows(
@@ -221,10 +231,22 @@ def transition_from(row: Row) -> DealTransition:
     )
 
 
-async def _lock_claims(tx: AsyncManagedTransaction, keys: Sequence[str]) -> None:
-    """Hold the write lock of each claim key's node until the transaction ends."""
-    if keys:
-        await _rows(tx, q.LOCK_CLAIMS, {"keys": sorted(set(keys))})
+async def _lock_claims(tx: AsyncManagedTransaction, keys: Sequence[str]) -> dict[str, str]:
+    """Hold the write lock of each claim key's node until the transaction ends, creating
+    the missing ones. Returns each key's node element id."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    nodes = {r["key"]: r["node"] for r in await _rows(tx, q.CLAIM_NODES, {"keys": wanted})}
+    if nodes:
+        await _rows(tx, q.LOCK_CLAIM_NODES, {"nodes": [nodes[k] for k in wanted if k in nodes]})
+    missing = [key for key in wanted if key not in nodes]
+    if missing:
+        # A concurrent creator makes this a ConstraintError; the store's transaction
+        # runner retries the whole work function, which then finds the node.
+        created = await _rows(tx, q.CREATE_CLAIMS, {"keys": missing})
+        nodes.update({r["key"]: r["node"] for r in created})
+    return nodes
 
 
 # --- the mixin ------------------------------------------------------------------------
@@ -242,6 +264,24 @@ class Neo4jDeals:
         async def _transaction(
             self, work: Callable[[AsyncManagedTransaction], Awaitable[T]], *, write: bool
         ) -> T: ...
+
+    async def _deal_write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Run a write work function in one managed transaction, retrying transient
+        errors (deadlocks) with jittered backoff: none reaches the caller. Work
+        functions decide only from what they read, so every attempt is as good as the
+        first."""
+        deadline = time.monotonic() + TRANSIENT_RETRY_SECONDS
+        delay = 0.05
+        while True:
+            try:
+                return await self._transaction(work, write=True)
+            except TransientError as exc:
+                if time.monotonic() >= deadline:
+                    raise StoreUnavailable(
+                        "Neo4j kept reporting transient errors; try again later"
+                    ) from exc
+            await asyncio.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, 1.0)
 
     # --- opportunities ----------------------------------------------------------------
 
@@ -269,7 +309,7 @@ class Neo4jDeals:
             )
             return {r["crm_id"]: r for r in written}
 
-        written = await self._transaction(work, write=True)
+        written = await self._deal_write(work)
         out: list[OpportunityWrite] = []
         for row in rows:
             w = written.get(row.crm_id)
@@ -350,7 +390,7 @@ class Neo4jDeals:
             )
             return opportunity_from(rows[0]) if rows else None
 
-        return await self._transaction(work, write=True)
+        return await self._deal_write(work)
 
     async def settle_registrations(
         self,
@@ -388,14 +428,11 @@ class Neo4jDeals:
             if not candidates:
                 return []
             await _lock_claims(tx, [c["key"] for c in candidates])
-            rows = await _rows(
-                tx,
-                q.SETTLE_REGISTRATIONS,
-                {"ids": [c["id"] for c in candidates], "moves": moves, "at": at, "live": LIVE},
-            )
+            ids = [c["id"] for c in candidates]
+            rows = await _rows(tx, q.SETTLE_REGISTRATIONS, {"ids": ids, "moves": moves, "at": at})
             return [registration_from(row) for row in rows]
 
-        return await self._transaction(work, write=True)
+        return await self._deal_write(work)
 
     # --- programs and direct-only accounts ----------------------------------------------
 
@@ -448,18 +485,18 @@ class Neo4jDeals:
             # Each attempt decides afresh from what it reads under the claim lock, so a
             # retried attempt (deadlock, transient error) is as good as the first.
             await _lock_claims(tx, [key])
-            [holder] = await _rows(tx, q.CLAIM_HOLDER, {"key": key})
-            if (
-                holder is not None
-                and holder["status"] == DealStatus.APPROVED
-                and holder["expires_at"] is not None
-                and to_datetime(holder["expires_at"]) <= at
-            ):
-                await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": [holder["id"]], "at": at})
-                holder = None
-            held = holder is not None and holder["status"] in LIVE
+            holders = await _rows(tx, q.CLAIM_HOLDERS, {"key": key, "live": LIVE})
+            expired = [
+                h["id"]
+                for h in holders
+                if h["status"] == DealStatus.APPROVED
+                and h["expires_at"] is not None
+                and to_datetime(h["expires_at"]) <= at
+            ]
+            if expired:
+                await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": expired, "at": at})
             stored = registration
-            if registration.status.is_live and held:
+            if registration.status.is_live and len(holders) > len(expired):
                 stored = replace(
                     registration,
                     status=DealStatus.REJECTED,
@@ -479,13 +516,11 @@ class Neo4jDeals:
                 {
                     "registration": registration_params(stored),
                     "transition": transition_params(transition),
-                    "key": key,
-                    "take": stored.status.is_live,
                 },
             )
             return registration_from(rows[0])
 
-        return await self._transaction(work, write=True)
+        return await self._deal_write(work)
 
     async def get_deals(self, acting_org: str, ids: Sequence[str]) -> dict[str, DealRegistration]:
         if not ids:
@@ -539,7 +574,6 @@ class Neo4jDeals:
             "expected_extensions": current.extensions,
             "registration": {**registration_params(new), "id": current.id},
             "transition": {**transition_params(transition), "registration_id": current.id},
-            "live": LIVE,
         }
         relink = new.opportunity_id != current.opportunity_id
 
@@ -552,7 +586,7 @@ class Neo4jDeals:
                 await _rows(tx, q.RELINK_OPPORTUNITY, {"id": current.id})
             return registration_from(rows[0])
 
-        return await self._transaction(work, write=True)
+        return await self._deal_write(work)
 
     async def expire_deals(self, now: datetime, *, limit: int) -> list[DealRegistration]:
         _check_aware(now, "now")
@@ -564,12 +598,11 @@ class Neo4jDeals:
             if not candidates:
                 return []
             await _lock_claims(tx, [c["key"] for c in candidates])
-            rows = await _rows(
-                tx, q.EXPIRE_REGISTRATIONS, {"ids": [c["id"] for c in candidates], "at": now}
-            )
+            ids = [c["id"] for c in candidates]
+            rows = await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": ids, "at": now})
             return [registration_from(row) for row in rows]
 
-        expired = await self._transaction(work, write=True)
+        expired = await self._deal_write(work)
         return sorted(expired, key=lambda r: (r.expires_at or now, r.id))
 
     async def deal_history(self, acting_org: str, registration_id: str) -> list[DealTransition]:
