@@ -13,7 +13,7 @@ import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from faker import Faker
 
@@ -52,6 +52,7 @@ class Company:
     duns: str | None
 
 
+@lru_cache(maxsize=65_536)  # popular companies recur in many orgs' lists
 def company(seed: int, index: int) -> Company:
     """Company number `index` of the world of `seed`: same inputs, same company."""
     rng = random.Random(f"{seed}/company/{index}")

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from graph.deals import DealStatus
 from graph.errors import Conflict
 from graph.identity import IdentityStore, Membership, User
-from graph.model import Partnership, PartnershipStatus
+from graph.model import OrgType, Partnership, PartnershipStatus
 from graph.port import GraphStore
 from privacy.keyring import Keyring
 from resolvers.accounts import RowStatus, write_rows
 from resolvers.auth.config import AuthConfig
 from resolvers.auth.passwords import hash_password
+from resolvers.clock import utcnow
 from seed.accounts import accounts_for
 from seed.generator import DEMO_PASSWORD, Ecosystem, SeedPartnership
+from seed.pipeline import load_opportunities, registration_counts, seed_registrations
 
 _BATCH = 500
 _ACCOUNT_BATCH = 5_000
@@ -31,14 +36,26 @@ class LoadSummary:
     users_created: int
     accounts_created: int
     accounts_updated: int
+    opportunities_created: int = 0
+    opportunities_updated: int = 0
+    # Registrations this load made, by status as of the load (vendors that had
+    # registrations already are skipped, so a reload makes none).
+    registrations: dict[DealStatus, int] = field(default_factory=dict)
+    registration_vendors_present: int = 0
 
     def __str__(self) -> str:
+        made = ", ".join(f"{n} {s.value}" for s, n in sorted(self.registrations.items()))
         return (
             f"orgs: {self.orgs_created} created, {self.orgs_present} already present; "
             f"partnerships: {self.partnerships_created} created, "
             f"{self.partnerships_present} already present; "
             f"users: {self.users_created} created; "
-            f"accounts: {self.accounts_created} created, {self.accounts_updated} updated"
+            f"accounts: {self.accounts_created} created, {self.accounts_updated} updated; "
+            f"opportunities: {self.opportunities_created} created, "
+            f"{self.opportunities_updated} updated; "
+            f"deal registrations: {sum(self.registrations.values())} made"
+            f"{f' ({made})' if made else ''}, "
+            f"{self.registration_vendors_present} vendors had theirs already"
         )
 
 
@@ -50,7 +67,10 @@ async def load_into(
     keyring: Keyring,
     *,
     on_accounts: Callable[[int], None] | None = None,
+    now: datetime | None = None,
 ) -> LoadSummary:
+    """Load everything; registrations are replayed over the weeks before `now`."""
+    now = now or utcnow()
     orgs_created, orgs_present = await _load_orgs(graph, eco)
     made, present = await _load_partnerships(graph, eco)
     for rule in eco.sharing:  # idempotent: a rule replaces its own earlier version
@@ -65,7 +85,35 @@ async def load_into(
             updated += sum(r.status is RowStatus.UPDATED for r in results)
             if on_accounts is not None:
                 on_accounts(len(batch))
-    return LoadSummary(orgs_created, orgs_present, made, present, users, created, updated)
+    opportunities = [0, 0]
+    statuses: Counter[DealStatus] = Counter()
+    vendors_present = 0
+    vendors = [o for o in eco.orgs if OrgType.VENDOR in o.types]
+    for vendor in vendors:
+        made_opps, updated_opps = await load_opportunities(
+            graph, eco.scale, eco.seed, vendor, batch_size=_ACCOUNT_BATCH
+        )
+        opportunities[0] += made_opps
+        opportunities[1] += updated_opps
+    for vendor in vendors:
+        ids = await seed_registrations(graph, identity, keyring, eco, vendor, now=now)
+        if ids is None:
+            vendors_present += 1
+        else:
+            statuses.update(await registration_counts(graph, vendor.id, ids, now))
+    return LoadSummary(
+        orgs_created,
+        orgs_present,
+        made,
+        present,
+        users,
+        created,
+        updated,
+        opportunities_created=opportunities[0],
+        opportunities_updated=opportunities[1],
+        registrations=dict(statuses),
+        registration_vendors_present=vendors_present,
+    )
 
 
 async def _load_orgs(graph: GraphStore, eco: Ecosystem) -> tuple[int, int]:
