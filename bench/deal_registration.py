@@ -50,7 +50,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
+import httpx
 from strawberry.relay import to_base64
 from ulid import ULID
 
