@@ -33,6 +33,7 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    Text,
     and_,
     delete,
     func,
@@ -140,11 +141,12 @@ class SqlIntros(SqlDeals):
         wanted = sorted(set(candidate_ids))
         overlap: dict[str, int] = {}
         won: dict[str, int] = {}
+        sqlite = self._backend == "sqlite"
         async with self._unit() as session:
             for chunk in _chunks(wanted):
                 query = union_all(
-                    _overlap_counts(acting_org, chunk, population),
-                    _co_won_counts(acting_org, chunk),
+                    _overlap_counts(acting_org, chunk, population, sqlite=sqlite),
+                    _co_won_counts(acting_org, chunk, sqlite=sqlite),
                 )
                 for org_id, signal, count in await session.execute(query):
                     (overlap if signal == 0 else won)[org_id] = int(count)
@@ -482,12 +484,21 @@ def _counterparts(org_id: str, statuses: Sequence[str]) -> list[Select[str]]:
     ]
 
 
+def _unindexed(column: ColumnElement[str], sqlite: bool) -> ColumnElement[str]:
+    """`column || ''` on SQLite: the same value, but no index lookup on it. SQLite plans
+    without statistics and would otherwise start from a less selective index; PostgreSQL
+    has statistics and chooses for itself."""
+    return column + literal_column("''", Text) if sqlite else column
+
+
 def _overlap_counts(
-    acting_org: str, candidates: Sequence[str], population: str
+    acting_org: str, candidates: Sequence[str], population: str, *, sqlite: bool
 ) -> Select[str, int, int]:
     """Per candidate: my distinct accounts in `population` sharing a key with one of the
     candidate's accounts in `population`. From my population index to my keys, over the
-    key index to the holders, kept when a candidate's account is in the population."""
+    key index (h) to the holders, kept when a candidate's account is in the population.
+    (On SQLite the candidates' org filter stays off the index, or SQLite would start
+    from every key of every candidate and probe my whole population for each.)"""
     my_members = POPULATIONS.alias("my_members")
     my_keys = KEYS.alias("my_keys")
     their_keys = KEYS.alias("their_keys")
@@ -515,15 +526,18 @@ def _overlap_counts(
         .where(
             my_members.c.org_id == acting_org,
             my_members.c.population == population,
-            their_keys.c.org_id.in_(candidates),
+            _unindexed(their_keys.c.org_id, sqlite).in_(candidates),
         )
         .group_by(their_keys.c.org_id)
     )
 
 
-def _co_won_counts(acting_org: str, candidates: Sequence[str]) -> Select[str, int, int]:
+def _co_won_counts(
+    acting_org: str, candidates: Sequence[str], *, sqlite: bool
+) -> Select[str, int, int]:
     """Per candidate: the distinct (vendor, account, product line) deals on which both
-    it and the acting org hold a WON registration."""
+    it and the acting org hold a WON registration: my registrations by the partner
+    index (not the status one, on SQLite), theirs by (vendor, account)."""
     mine = REGS.alias("my_regs")
     theirs = REGS.alias("their_regs")
     won = DealStatus.WON.value
@@ -543,7 +557,7 @@ def _co_won_counts(acting_org: str, candidates: Sequence[str]) -> Select[str, in
         )
         .where(
             mine.c.partner_org == acting_org,
-            mine.c.status == won,
+            _unindexed(mine.c.status, sqlite) == won,
             theirs.c.status == won,
             theirs.c.partner_org.in_(candidates),
         )
