@@ -365,7 +365,7 @@ class IntroMutations:
     async def request_introduction(
         self, info: Info, input: RequestIntroductionInput
     ) -> IntroductionPayload:
-        context = info.context
+        context, actor = info.context, info.context.actor
         broker = (
             decode(input.broker_org_id, "Org", field="brokerOrgId") if input.broker_org_id else None
         )
@@ -373,7 +373,7 @@ class IntroMutations:
             introductions.request(
                 context.store,
                 context.identity,
-                context.actor,
+                actor,
                 target_org=decode(input.target_org_id, "Org", field="targetOrgId"),
                 broker_org=broker,
                 message=input.message,
@@ -461,28 +461,23 @@ class IntroMutations:
         self, info: Info, input: AnswerAccountAskInput
     ) -> AccountAskPayload:
         return await _move_ask(
-            info,
-            decode(input.id, "AccountAsk", field="id"),
-            AskAction.ACCEPT if input.accept else AskAction.DECLINE,
-            input.note,
+            info, input.id, AskAction.ACCEPT if input.accept else AskAction.DECLINE, input.note
         )
 
     @strawberry.mutation(description="As the requester: withdraw an open ask.")
     async def withdraw_account_ask(
         self, info: Info, input: IntroductionIdInput
     ) -> AccountAskPayload:
-        return await _move_ask(
-            info, decode(input.id, "AccountAsk", field="id"), AskAction.WITHDRAW, None
-        )
+        return await _move_ask(info, input.id, AskAction.WITHDRAW, None)
 
     @strawberry.mutation(description="Block (or unblock) an org from your discovery and requests.")
     async def set_org_block(self, info: Info, input: SetOrgBlockInput) -> SetOrgBlockPayload:
-        context = info.context
+        context, actor = info.context, info.context.actor
         changed, errors = await attempt(
             introductions.set_block(
                 context.store,
                 context.identity,
-                context.actor,
+                actor,
                 decode(input.org_id, "Org", field="orgId"),
                 blocked=input.blocked,
                 now=context.now(),
@@ -510,9 +505,10 @@ async def _intro_action(
 
 
 async def _move_ask(
-    info: Info, ask_id: str, action: AskAction, note: str | None
+    info: Info, gid: relay.GlobalID, action: AskAction, note: str | None
 ) -> AccountAskPayload:
-    context, actor = info.context, info.context.actor
+    context, actor = info.context, info.context.actor  # unauthenticated before bad input
+    ask_id = decode(gid, "AccountAsk", field="id")
     record, errors = await attempt(
         asks.move(
             context.store,

@@ -306,9 +306,10 @@ async def set_block(
     blocked: bool,
     now: datetime,
 ) -> bool:
-    """Block an org you can see (discoverable, in your ecosystem, or ever a counterparty)
-    from your discovery and requests, or lift your block. Anything else is NotFound, so
-    blocking is no way to learn whether an org exists."""
+    """Block an org that can reach you or that you can see (discoverable, in a shared
+    ecosystem, or ever a counterparty) from your discovery and requests, or lift your
+    block. Anything else is NotFound, so blocking is no way to learn whether an org
+    exists."""
     actor.require(Permission.MANAGE_PARTNERSHIPS)
     me = actor.org_id
     if other_org == me:
@@ -316,6 +317,7 @@ async def set_block(
     known = (
         other_org in await graph.blocked_orgs(me)
         or await reachable(graph, me, other_org)
+        or await reachable(graph, other_org, me)
         or bool(await graph.counterparties(me, [other_org]))
     )
     if not known:
