@@ -67,14 +67,17 @@ def model_weights(
     history = history if history is not None else History()
     reach = _reach(ordered)
     if model is AttributionModel.SHAPLEY:
-        phi = shapley_values(
-            reach,
-            history.win_rates,
-            exact_max=config.exact_shapley_max,
-            samples=config.shapley_samples,
-            seed=config.seed,
-        )
-        raw: Mapping[str, Fraction] = phi
+        rates = history.win_rates
+        if len(reach) <= config.exact_shapley_max:
+            raw: Mapping[str, Fraction] = rates.shapley(reach)  # exact, sparse
+        else:
+            raw = shapley_values(
+                reach,
+                rates,
+                exact_max=config.exact_shapley_max,
+                samples=config.shapley_samples,
+                seed=config.seed,
+            )
     else:
         chain = history.chain
         raw = {p: Fraction(chain.removal_effect(p)) for p in reach}

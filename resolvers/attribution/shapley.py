@@ -107,5 +107,37 @@ class WinRates:
         won, seen = self._counts.get(coalition, (0, 0))
         return (won + self.strength * self.base) / (seen + self.strength)
 
-    def observed(self) -> Sequence[frozenset[str]]:
-        return sorted(self._counts, key=sorted)
+    def shapley(self, players: Iterable[str]) -> dict[str, Fraction]:
+        """Exact Shapley values of this game, equal to shapley_values(players, self) but
+        in O(seen coalitions within the players * n) rather than O(2**n * n).
+
+        v = base + sum over seen T of d_T * [S == T], with d_T = v(T) - base (an unseen
+        coalition is worth exactly base). A constant game gives nothing, and the game
+        [S == T] gives i in T: w(|T| - 1), i not in T: -w(|T|), where
+        w(s) = s! (n - s - 1)! / n!. Sum those over the seen T within the players.
+        """
+        ordered = sorted(set(players))
+        n = len(ordered)
+        if n == 0:
+            return {}
+        w = [Fraction(factorial(s) * factorial(n - s - 1), factorial(n)) for s in range(n)]
+        phi = dict.fromkeys(ordered, Fraction(0))
+        for coalition in self._seen_within(ordered):
+            gap = self(coalition) - self.base
+            if gap == 0:
+                continue
+            joins = w[len(coalition) - 1] * gap if coalition else Fraction(0)
+            leaves = w[len(coalition)] * gap if len(coalition) < n else Fraction(0)
+            for player in ordered:
+                phi[player] += joins if player in coalition else -leaves
+        return phi
+
+    def _seen_within(self, players: Sequence[str]) -> Iterable[frozenset[str]]:
+        if 1 << len(players) <= len(self._counts):
+            for mask in range(1 << len(players)):
+                coalition = frozenset(p for bit, p in enumerate(players) if mask >> bit & 1)
+                if coalition in self._counts:
+                    yield coalition
+        else:
+            members = set(players)
+            yield from (c for c in self._counts if c <= members)

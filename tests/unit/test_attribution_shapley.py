@@ -166,3 +166,23 @@ def test_markov_handles_cycles() -> None:
     assert chain.p_conversion == pytest.approx(0.5)
     # without b: start->a->(b->null) : x_a = 1/2, P = 1/4 -> effect 1/2
     assert chain.removal_effect("b") == pytest.approx(0.5)
+
+
+@FAST
+@given(
+    history=st.lists(
+        st.builds(
+            ClosedDeal,
+            partners=st.lists(st.sampled_from(NAMES[:8]), max_size=5).map(tuple),
+            won=st.booleans(),
+        ),
+        max_size=40,
+    ),
+    n=st.integers(0, 8),
+)
+def test_sparse_win_rate_shapley_equals_the_exact_formula(
+    history: list[ClosedDeal], n: int
+) -> None:
+    rates = WinRates(history)
+    players = NAMES[:n]
+    assert rates.shapley(players) == shapley_values(players, rates)
