@@ -57,7 +57,9 @@ def partner_weights(
     """Sum of coefficient * event weight per partner (every event's partner appears)."""
     weights: dict[str, Fraction] = defaultdict(Fraction)
     for event, coefficient in zip(ordered, coefficients, strict=True):
-        weights[event.partner_org] += coefficient * event.weight
+        weights[event.partner_org] += (
+            event.weight if coefficient == 1 else coefficient * event.weight
+        )
     return dict(weights)
 
 

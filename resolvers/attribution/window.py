@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from graph.errors import BadInput
 from graph.touches import InfluencePath
@@ -32,12 +33,23 @@ def paths_in_window(
 
 def path_weight(path: InfluencePath, hop_decay: Decimal) -> Fraction:
     """(product of the steps' weights) * hop_decay ** hops, exactly."""
-    weight = Fraction(hop_decay) ** path.hops
+    weight = _decay(hop_decay, path.hops)
     for step in path.steps:
-        if step.weight < 0:
-            raise BadInput("a touch weight cannot be negative", field="weight")
-        weight *= Fraction(step.weight)
+        if step.weight != 1:
+            if step.weight < 0:
+                raise BadInput("a touch weight cannot be negative", field="weight")
+            weight *= _fraction(step.weight)
     return weight
+
+
+@lru_cache(maxsize=256)
+def _decay(hop_decay: Decimal, hops: int) -> Fraction:
+    return Fraction(hop_decay) ** hops
+
+
+@lru_cache(maxsize=1024)
+def _fraction(weight: Decimal) -> Fraction:
+    return Fraction(weight)
 
 
 def events(
