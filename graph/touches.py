@@ -69,3 +69,10 @@ class InfluencePath:
     @property
     def hops(self) -> int:
         return len(self.steps) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class TouchWrite:
+    external_id: str
+    touch_id: str
+    created: bool
