@@ -87,9 +87,10 @@ RETURN count(n) AS row
 
 # Candidates reached through a shared ACTIVE partner (PARTNERS_WITH exists while ACTIVE
 # only) or discoverable; then the ones with a live partnership or a block either way
-# go. My live counterparties and blocks are collected once, not per candidate.
+# go. My live counterparties and blocks are collected once, not per candidate. An
+# unknown org (no node) sees the discoverable orgs.
 DISCOVERY_CANDIDATES: Final = """
-MATCH (me:Org {id: $org})
+OPTIONAL MATCH (me:Org {id: $org})
 WITH me,
      COLLECT {
          MATCH (me)-[:INVITED|WITH]-(p:Partnership)-[:INVITED|WITH]-(o:Org)
@@ -99,11 +100,11 @@ WITH me,
      COLLECT { MATCH (me)-[:BLOCKS]-(o:Org) RETURN o.id } AS blocked
 CALL (me) {
     MATCH (me)-[:PARTNERS_WITH]-(via:Org)-[:PARTNERS_WITH]-(c:Org)
-    WHERE c <> me
+    WHERE c.id <> $org
     RETURN c, via.id AS via
     UNION ALL
     MATCH (c:Org)
-    WHERE c.discoverable = true AND c <> me
+    WHERE c.discoverable = true AND c.id <> $org
     RETURN c, null AS via
 }
 WITH c, live, blocked, collect(DISTINCT via) AS shared
