@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from graph.deals import (
     OpportunityStatus,
     OpportunityUpsert,
 )
+from graph.intros import AccountAsk, AskKind, AskStatus, Introduction, IntroStatus
 from graph.model import (
     AccountUpsert,
     HashedKey,
@@ -28,6 +30,7 @@ from graph.model import (
     Partnership,
     PartnershipStatus,
 )
+from graph.port import GraphStore
 from resolvers.deals.rules import claim_key
 
 BASE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -177,3 +180,99 @@ def make_registration(
         ),
         expires_at=expires_at,
     )
+
+
+# --- introductions and account asks ------------------------------------------------------
+
+
+def intro_pair_key(a: str, b: str) -> str:
+    """The unordered pair {a, b} (what the resolvers put in Introduction.pair_key)."""
+    return json.dumps(sorted((a, b)))
+
+
+def make_introduction(
+    requester: Org,
+    target: Org,
+    *,
+    broker: Org | None = None,
+    iid: str | None = None,
+    status: IntroStatus = IntroStatus.REQUESTED,
+    created: datetime | None = None,
+    expires: datetime | None = None,
+    message: str = "Let us talk",
+    requested_by: str = "user-1",
+) -> Introduction:
+    when = created or at(next(_counter))
+    return Introduction(
+        id=iid or new_id(),
+        requester_org=requester.id,
+        target_org=target.id,
+        broker_org=None if broker is None else broker.id,
+        message=message,
+        status=status,
+        requested_by=requested_by,
+        created_at=when,
+        updated_at=when,
+        expires_at=expires or when + timedelta(days=30),
+        pair_key=intro_pair_key(requester.id, target.id),
+    )
+
+
+def make_ask(
+    requester: Org,
+    partner: Org,
+    account_id: str,
+    partner_account_ids: tuple[str, ...] = (),
+    *,
+    aid: str | None = None,
+    kind: AskKind = AskKind.CO_SELL_CALL,
+    status: AskStatus = AskStatus.REQUESTED,
+    created: datetime | None = None,
+    expires: datetime | None = None,
+    message: str = "Can you help?",
+    requester_user: str = "rep-1",
+) -> AccountAsk:
+    when = created or at(next(_counter))
+    return AccountAsk(
+        id=aid or new_id(),
+        requester_org=requester.id,
+        requester_user=requester_user,
+        partner_org=partner.id,
+        account_id=account_id,
+        partner_account_ids=tuple(sorted(partner_account_ids)),
+        kind=kind,
+        message=message,
+        status=status,
+        created_at=when,
+        updated_at=when,
+        expires_at=expires or when + timedelta(days=14),
+    )
+
+
+async def link(
+    store: GraphStore,
+    a: Org,
+    b: Org,
+    status: PartnershipStatus = PartnershipStatus.ACTIVE,
+    *,
+    when: datetime | None = None,
+) -> Partnership:
+    """A partnership `a` invited `b` to, moved to `status` through the store."""
+    p = make_partnership(a, b, created=when)
+    await store.insert_partnership(p)
+    moves: list[tuple[Org, PartnershipStatus, PartnershipStatus]] = {
+        PartnershipStatus.INVITED: [],
+        PartnershipStatus.ACTIVE: [(b, PartnershipStatus.INVITED, PartnershipStatus.ACTIVE)],
+        PartnershipStatus.DECLINED: [(b, PartnershipStatus.INVITED, PartnershipStatus.DECLINED)],
+        PartnershipStatus.ENDED: [
+            (b, PartnershipStatus.INVITED, PartnershipStatus.ACTIVE),
+            (a, PartnershipStatus.ACTIVE, PartnershipStatus.ENDED),
+        ],
+    }[status]
+    for actor, old, new in moves:
+        moved = await store.transition_partnership(
+            actor.id, p.id, expected=[old], new_status=new, at=p.created_at
+        )
+        assert moved is not None
+        p = moved
+    return p
