@@ -40,6 +40,8 @@ SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE CONSTRAINT introduction_open_pair IF NOT EXISTS "
     "FOR (i:Introduction) REQUIRE i.open_pair IS UNIQUE",
     "CREATE CONSTRAINT account_ask_id IF NOT EXISTS FOR (a:AccountAsk) REQUIRE a.id IS UNIQUE",
+    # Discovery reads the discoverable orgs only, not every org.
+    "CREATE INDEX org_discoverable IF NOT EXISTS FOR (o:Org) ON (o.discoverable)",
     "CREATE INDEX introduction_requester IF NOT EXISTS "
     "FOR (i:Introduction) ON (i.requester_org, i.id)",
     "CREATE INDEX introduction_target IF NOT EXISTS FOR (i:Introduction) ON (i.target_org, i.id)",
@@ -126,15 +128,21 @@ RETURN {org: org, n: n} AS row
 """
 
 # Deals (vendor, vendor account, product line) I hold a WON registration on, then the
-# candidates' WON registrations on the same deal (the account index serves the seek).
+# candidates' WON registrations on the same deal. The hints keep the planner on the
+# (partner_org, id) and account_id index seeks: left alone, it scans the status index.
 CO_WON_DEALS: Final = """
 MATCH (r:DealRegistration)
+USING INDEX r:DealRegistration(partner_org, id)
 WHERE r.partner_org = $org AND r.id IS NOT NULL AND r.status = 'WON'
 WITH DISTINCT r.vendor_org AS vendor, r.account_id AS account, r.product_line AS line
-MATCH (s:DealRegistration)
-WHERE s.account_id = account AND s.vendor_org = vendor AND s.product_line = line
-  AND s.status = 'WON' AND s.partner_org IN $candidates
-WITH s.partner_org AS org, count(DISTINCT [vendor, account, line]) AS n
+CALL (vendor, account, line) {
+    MATCH (s:DealRegistration)
+    USING INDEX s:DealRegistration(account_id)
+    WHERE s.account_id = account AND s.vendor_org = vendor AND s.product_line = line
+      AND s.status = 'WON' AND s.partner_org IN $candidates
+    RETURN DISTINCT s.partner_org AS org
+}
+WITH org, count(*) AS n
 RETURN {org: org, n: n} AS row
 """
 
