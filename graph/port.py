@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from graph.deal_port import DealStore
+from graph.intro_port import IntroStore
 from graph.model import (
     Account,
     AccountUpsert,
@@ -33,7 +34,7 @@ from graph.model import (
 )
 
 
-class GraphStore(DealStore, Protocol):
+class GraphStore(DealStore, IntroStore, Protocol):
     @property
     def backend(self) -> str:
         """Short backend name: "sqlite", "postgresql" or "neo4j"."""

@@ -50,7 +50,7 @@ from graph.model import (
     UpsertResult,
 )
 from graph.paging import check_first, page
-from graph.sql.deals import SqlDeals
+from graph.sql.intros import SqlIntros
 from graph.sql.tables import (
     GRAPH_TABLES,
     LIVE_STATUSES,
@@ -77,7 +77,7 @@ KEY_STATE: Table = metadata.tables["key_state"]
 DEFAULT_KEY_STATE = {"id": 1, "active_version": 1, "target_version": None, "cursor": None}
 
 
-class SqlStore(SqlDeals):
+class SqlStore(SqlIntros):
     async def reset(self) -> None:
         if not self._allow_reset:
             raise Forbidden("reset() deletes everything; open the store with allow_reset=True")

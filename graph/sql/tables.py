@@ -389,6 +389,108 @@ class DealHistoryRow(Base):
     )
 
 
+# discovery and introductions: blocks, introductions, INTRODUCED edges, account asks
+
+
+class OrgBlockRow(Base):
+    """`blocker_org` blocks `blocked_org` from its discovery and requests."""
+
+    __tablename__ = "org_blocks"
+
+    blocker_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"), primary_key=True)
+    blocked_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"), primary_key=True)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_org_blocks_blocked_org", "blocked_org"),)
+
+
+class IntroductionRow(Base):
+    """An org-level introduction. `open_pair` is `pair_key` while the introduction is
+    open (REQUESTED or FORWARDED) and NULL otherwise: its unique constraint allows one
+    open introduction per pair, whatever the number of concurrent writers."""
+
+    __tablename__ = "introductions"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    requester_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    target_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    broker_org: Mapped[str | None] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    message: Mapped[str]
+    status: Mapped[str]
+    requested_by: Mapped[str] = mapped_column(key_type())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    pair_key: Mapped[str] = mapped_column(key_type())
+    open_pair: Mapped[str | None] = mapped_column(key_type(), unique=True)
+    forwarded_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by_org: Mapped[str | None] = mapped_column(key_type())
+    note: Mapped[str | None]
+    partnership_id: Mapped[str | None] = mapped_column(key_type())
+
+    __table_args__ = (
+        Index("ix_introductions_requester_org_id", "requester_org", "id"),
+        Index("ix_introductions_target_org_id", "target_org", "id"),
+        Index("ix_introductions_broker_org_id", "broker_org", "id"),
+        Index("ix_introductions_requester_org_created_at", "requester_org", "created_at"),
+        Index("ix_introductions_requester_org_target_org", "requester_org", "target_org"),
+        Index("ix_introductions_status_expires_at", "status", "expires_at"),
+    )
+
+
+class IntroducedEdgeRow(Base):
+    """(credited_org)-[:INTRODUCED]->: `from_org` and `to_org` met through an accepted
+    introduction."""
+
+    __tablename__ = "introduced_edges"
+
+    introduction_id: Mapped[str] = mapped_column(
+        key_type(), ForeignKey("introductions.id"), primary_key=True
+    )
+    credited_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    from_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    to_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_introduced_edges_credited_org", "credited_org"),
+        Index("ix_introduced_edges_from_org", "from_org"),
+        Index("ix_introduced_edges_to_org", "to_org"),
+    )
+
+
+class AccountAskRow(Base):
+    """A sales rep's ask to a partner about one of the rep's accounts. `account_id` and
+    the partner's account ids (a sorted JSON list) are no foreign keys: an ask is a
+    record of what was asked and outlives the accounts."""
+
+    __tablename__ = "account_asks"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    requester_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    requester_user: Mapped[str] = mapped_column(key_type())
+    partner_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    account_id: Mapped[str] = mapped_column(key_type())
+    partner_account_ids: Mapped[list[str]] = mapped_column(JSON)
+    kind: Mapped[str]
+    message: Mapped[str]
+    status: Mapped[str]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(key_type())
+    note: Mapped[str | None]
+
+    __table_args__ = (
+        Index("ix_account_asks_requester_org_id", "requester_org", "id"),
+        Index("ix_account_asks_partner_org_id", "partner_org", "id"),
+        Index("ix_account_asks_requester_org_created_at", "requester_org", "created_at"),
+        Index("ix_account_asks_status_expires_at", "status", "expires_at"),
+    )
+
+
 metadata = Base.metadata
 
 GRAPH_TABLES = frozenset(
@@ -405,6 +507,10 @@ GRAPH_TABLES = frozenset(
         "direct_only_accounts",
         "deal_registrations",
         "deal_history",
+        "org_blocks",
+        "introductions",
+        "introduced_edges",
+        "account_asks",
     }
 )
 IDENTITY_TABLES = frozenset(

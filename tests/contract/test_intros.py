@@ -135,7 +135,7 @@ async def test_one_open_introduction_per_pair(store: GraphStore) -> None:
     ):
         with pytest.raises(Conflict):
             await store.insert_introduction(clash)
-    other = make_introduction(w.a, w.c, broker=w.v, created=at(3))
+    other = make_introduction(w.a, w.c, broker=w.v, created=at(3), expires=at(100_000))
     await store.insert_introduction(other)  # another pair: fine
     # FORWARDED is still open.
     moved = await store.update_introduction(other, forwarded(other))
