@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
+from cross_web import AsyncHTTPRequestAdapter
+from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.schema import BaseSchema, Schema
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
+from api.http import BodySizeLimit
+from api.limits import Limits, PersistedQueryError, SafetyLimits, resolve_persisted
 from api.settings import Settings, load_settings
 from api.stores import Stores, auth_config, open_stores, probe
 from api.sweeper import sweeping
@@ -36,9 +46,104 @@ class State(TypedDict):
     events: EventBroker
 
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json; charset=utf-8"
+
+
+def wants_graphql_response(request: Request) -> bool:
+    return "application/graphql-response+json" in request.headers.get("accept", "")
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Refused before execution: no data and no error from a field."""
+    return (
+        bool(result.errors)
+        and result.data is None
+        and all(error.path is None for error in result.errors or [])
+    )
+
+
+def _codes(result: ExecutionResult) -> set[object]:
+    return {(error.extensions or {}).get("code") for error in result.errors or []}
+
+
 class TandemGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, *, limits: Limits, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.limits = limits
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Persisted-query rules first, then the operation under the request timeout."""
+        try:
+            query = resolve_persisted(request_data.query, request_data.extensions, self.limits)
+        except PersistedQueryError as refused:
+            result = ExecutionResult(
+                data=None,
+                errors=[GraphQLError(refused.message, extensions={"code": refused.code})],
+            )
+        else:
+            if query != request_data.query:
+                request_data = dataclasses.replace(request_data, query=query)
+            result = await self._execute_in_time(
+                request, request_adapter, sub_response, context, request_data
+            )
+        if wants_graphql_response(request):
+            # GraphQL over HTTP: the newer media type, with 4xx for requests that could
+            # not start executing (parse, validation, variables, limits).
+            sub_response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+            if is_request_error(result):
+                sub_response.status_code = 504 if _codes(result) == {"TIMEOUT"} else 400
+        return result
+
+    async def _execute_in_time(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Any,
+        context: Context,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            async with asyncio.timeout(self.limits.timeout_s):
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, None, request_data
+                )
+        except TimeoutError:
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"the request took longer than {self.limits.timeout_s:g}s and was "
+                        "stopped; ask for less (smaller pages, fewer fields)",
+                        extensions={"code": "TIMEOUT"},
+                    )
+                ],
+            )
+
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         return await build_context(request)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        data = await super().process_result(request, result)
+        if wants_graphql_response(request) and is_request_error(result):
+            data.pop("data", None)  # the request never started executing: no data entry
+        return data
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        media_type = sub_response.headers.get("content-type", "application/json")
+        if "content-type" in sub_response.headers:
+            del sub_response.headers["content-type"]
+        response = super().create_response(response_data, sub_response)
+        if media_type != "application/json":
+            response.headers["content-type"] = media_type
+        return response
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Subscriptions authenticate at connection_init: browsers cannot set headers on
@@ -126,7 +231,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await stores.close()
 
-    graphql = TandemGraphQL(graphql_schema, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = TandemGraphQL(
+        install_extensions(graphql_schema),
+        limits=settings.limits,
+        graphql_ide="graphiql" if settings.graphiql else None,
+    )
     return Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -135,4 +244,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes)],
     )
+
+
+def install_extensions(schema: BaseSchema) -> BaseSchema:
+    """Add the API's extensions to the schema once. They run inside ErrorCodes (listed
+    after it), so their errors are mapped like any other; they read their settings from
+    the request's state, so one schema serves apps with different settings."""
+    assert isinstance(schema, Schema)
+    extensions = list(schema.extensions)
+    for extension in (SafetyLimits,):
+        if extension not in extensions:
+            extensions.append(extension)
+    schema.extensions = tuple(extensions)
+    return schema

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from api.limits import Limits, load_persisted
 from graph.errors import ConfigurationError
 from graph.factory import backend_of
 from graph.model import OrgType
@@ -54,6 +55,7 @@ class Settings:
     complements: Mapping[OrgType, frozenset[OrgType]] = field(
         default_factory=lambda: parse_complements(DEFAULT_COMPLEMENTS)
     )
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def store_backend(self) -> str:
@@ -108,6 +110,30 @@ def load_settings(
             ),
         ),
         complements=parse_complements(env.get("TANDEM_COMPLEMENTS", DEFAULT_COMPLEMENTS)),
+        limits=_limits(env, mode),
+    )
+
+
+def _limits(env: Mapping[str, str], mode: Mode) -> Limits:
+    path = env.get("TANDEM_PERSISTED_QUERIES", "").strip()
+    persisted = load_persisted(Path(path)) if path else {}
+    persisted_only = _bool(env, "TANDEM_PERSISTED_QUERIES_ONLY", False)
+    if persisted_only and not persisted:
+        raise ConfigurationError(
+            "TANDEM_PERSISTED_QUERIES_ONLY needs TANDEM_PERSISTED_QUERIES (a non-empty allow-list)"
+        )
+    return Limits(
+        max_depth=_int_in(env, "TANDEM_MAX_DEPTH", 12, low=2, high=100),
+        max_tokens=_int_in(env, "TANDEM_MAX_TOKENS", 2_000, low=50, high=1_000_000),
+        max_aliases=_int_in(env, "TANDEM_MAX_ALIASES", 30, low=0, high=10_000),
+        max_cost=_int_in(env, "TANDEM_MAX_COST", 50_000, low=10, high=1_000_000_000),
+        max_body_bytes=_int_in(
+            env, "TANDEM_MAX_BODY_BYTES", 4_000_000, low=1_024, high=1_000_000_000
+        ),
+        timeout_s=_positive_float(env, "TANDEM_REQUEST_TIMEOUT", 15.0),
+        introspection=_bool(env, "TANDEM_INTROSPECTION", mode is Mode.DEVELOPMENT),
+        persisted_only=persisted_only,
+        persisted=persisted,
     )
 
 
