@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
 
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,6 +20,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema, Schema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
@@ -115,6 +116,13 @@ class TandemGraphQL(GraphQL[Context, None]):
                 return await super().execute_single(
                     request, request_adapter, sub_response, context, None, request_data
                 )
+        except HTTPException as refused:
+            if isinstance(refused.__cause__, InvalidOperationTypeError) and (
+                request_adapter.method == "GET"
+            ):
+                # GraphQL over HTTP: a mutation over GET is 405 Method Not Allowed.
+                raise HTTPException(405, refused.reason) from refused
+            raise
         except TimeoutError:
             return ExecutionResult(
                 data=None,

@@ -1,0 +1,29 @@
+// Relay lint of the committed SDL (tools/graphql-schema-check.mjs runs it with the path).
+import graphql from '@graphql-eslint/eslint-plugin';
+
+const schema = process.env.TANDEM_SCHEMA_FILE || 'schema.graphql';
+
+export default [
+  {
+    files: ['**/*.graphql'],
+    languageOptions: {
+      parser: graphql.parser,
+      parserOptions: { graphQLConfig: { schema } },
+    },
+    plugins: { '@graphql-eslint': graphql },
+    rules: {
+      // Relay's Cursor Connections spec and Global Object Identification.
+      '@graphql-eslint/relay-connection-types': 'error',
+      // The Relay spec lets an edge's node be any output type; six edges of computed
+      // rows (overlaps, recommendations, ...) have no Node yet: docs/api.md.
+      '@graphql-eslint/relay-edge-types': [
+        'error',
+        { withEdgeSuffix: true, shouldImplementNode: false, listTypeCanWrapOnlyEdgeType: false },
+      ],
+      '@graphql-eslint/relay-page-info': 'error',
+      // Forward pagination (first/after) everywhere; backward (last/before) is optional:
+      // see docs/api.md.
+      '@graphql-eslint/relay-arguments': ['error', { includeBoth: false }],
+    },
+  },
+];
