@@ -26,6 +26,14 @@ from strawberry.types.unset import UnsetType
 
 from api.http import BodySizeLimit
 from api.limits import Limits, PersistedQueryError, SafetyLimits, resolve_persisted
+from api.observability import (
+    Metrics,
+    Observe,
+    OperationInfo,
+    configure_logging,
+    record_errors,
+    tracing_extension,
+)
 from api.settings import Settings, load_settings
 from api.stores import Stores, auth_config, open_stores, probe
 from api.sweeper import sweeping
@@ -140,6 +148,7 @@ class TandemGraphQL(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> Any:
         data = await super().process_result(request, result)
+        record_errors(result.errors)
         if wants_graphql_response(request) and is_request_error(result):
             data.pop("data", None)  # the request never started executing: no data entry
         return data
@@ -240,29 +249,38 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await stores.close()
 
     graphql = TandemGraphQL(
-        install_extensions(graphql_schema),
+        install_extensions(graphql_schema, tracing=settings.tracing),
         limits=settings.limits,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
+    configure_logging(settings.log_json)
+    metrics = Metrics()
     return Starlette(
         routes=[
+            Route("/metrics", metrics.endpoint),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes)],
+        middleware=[
+            Middleware(Observe, metrics=metrics),
+            Middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes),
+        ],
     )
 
 
-def install_extensions(schema: BaseSchema) -> BaseSchema:
+def install_extensions(schema: BaseSchema, *, tracing: bool = False) -> BaseSchema:
     """Add the API's extensions to the schema once. They run inside ErrorCodes (listed
     after it), so their errors are mapped like any other; they read their settings from
     the request's state, so one schema serves apps with different settings."""
     assert isinstance(schema, Schema)
     extensions = list(schema.extensions)
-    for extension in (SafetyLimits,):
+    wanted: list[Any] = [SafetyLimits, OperationInfo]
+    if tracing:
+        wanted.insert(0, tracing_extension())
+    for extension in wanted:
         if extension not in extensions:
             extensions.append(extension)
     schema.extensions = tuple(extensions)

@@ -152,7 +152,16 @@ def serve(
 
     _with_stores(settings, prepare)
     typer.echo(f"tandem on http://{host}:{port}/graphql ({settings.store_backend})", err=True)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    # tandem's own access log (api/observability.py) replaces uvicorn's, which would log
+    # query strings, and GET requests carry variables there.
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+    )
 
 
 @app.command("export-schema")

@@ -35,6 +35,11 @@ class Mode(enum.StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(enum.StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     mode: Mode
@@ -56,6 +61,8 @@ class Settings:
         default_factory=lambda: parse_complements(DEFAULT_COMPLEMENTS)
     )
     limits: Limits = field(default_factory=Limits)
+    log_json: bool = True
+    tracing: bool = False
 
     @property
     def store_backend(self) -> str:
@@ -111,6 +118,8 @@ def load_settings(
         ),
         complements=parse_complements(env.get("TANDEM_COMPLEMENTS", DEFAULT_COMPLEMENTS)),
         limits=_limits(env, mode),
+        log_json=_enum(env, "TANDEM_LOG_FORMAT", LogFormat, LogFormat.JSON) is LogFormat.JSON,
+        tracing=_bool(env, "TANDEM_TRACING", False),
     )
 
 
