@@ -30,7 +30,7 @@ from graph.model import (
     SharingRule,
     UpsertResult,
 )
-from graph.neo4j import cypher, deal_cypher, intro_cypher
+from graph.neo4j import cypher, deal_cypher, intro_cypher, touch_cypher
 from graph.neo4j.deals import Neo4jDeals
 from graph.neo4j.errors import describe, domain_errors
 from graph.neo4j.intros import Neo4jIntros
@@ -52,6 +52,7 @@ from graph.neo4j.records import (
     sharing_rule_params,
     to_datetime,
 )
+from graph.neo4j.touches import Neo4jTouches
 from graph.paging import check_first
 
 T = TypeVar("T")
@@ -110,7 +111,7 @@ async def _delete_orphan_keys(tx: AsyncManagedTransaction, hashes: set[str]) -> 
 _CONSTRAINT_RETRIES = 3
 
 
-class Neo4jStore(Neo4jDeals, Neo4jIntros):
+class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
     def __init__(
         self,
         url: str,
@@ -180,7 +181,12 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros):
     # --- lifecycle --------------------------------------------------------------------
 
     async def apply_schema(self) -> None:
-        for statement in (*cypher.SCHEMA, *deal_cypher.SCHEMA, *intro_cypher.SCHEMA):
+        for statement in (
+            *cypher.SCHEMA,
+            *deal_cypher.SCHEMA,
+            *intro_cypher.SCHEMA,
+            *touch_cypher.SCHEMA,
+        ):
             await self._run_schema(statement)
         await self._run_schema(cypher.AWAIT_INDEXES)
 
