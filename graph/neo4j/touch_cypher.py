@@ -73,26 +73,65 @@ WHERE t.id IN $ids AND $org IN [t.vendor_org, t.partner_org]
 RETURN t {.*} AS row
 """
 
-# Newest first: the (vendor_org, id) or (partner_org, id) index serves seek and order.
-LIST_TOUCHES_VENDOR: Final = """
-MATCH (t:Touch)
-WHERE t.vendor_org = $org AND ($after IS NULL OR t.id < $after)
+# Newest first: the (vendor_org, id) or (partner_org, id) index serves the seek and the
+# order. The first page and the later ones are separate statements: an `$after IS NULL
+# OR ...` predicate would make the planner scan every Touch.
+_FILTERS: Final = """
   AND ($statuses IS NULL OR t.status IN $statuses)
   AND ($opportunity IS NULL OR t.opportunity_id = $opportunity)
+"""
+
+LIST_TOUCHES_VENDOR: Final = (
+    """
+MATCH (t:Touch)
+WHERE t.vendor_org = $org AND t.id IS NOT NULL
+"""
+    + _FILTERS
+    + """
 RETURN t {.*} AS row
 ORDER BY t.vendor_org DESC, t.id DESC
 LIMIT $limit
 """
+)
 
-LIST_TOUCHES_PARTNER: Final = """
+LIST_TOUCHES_VENDOR_AFTER: Final = (
+    """
 MATCH (t:Touch)
-WHERE t.partner_org = $org AND ($after IS NULL OR t.id < $after)
-  AND ($statuses IS NULL OR t.status IN $statuses)
-  AND ($opportunity IS NULL OR t.opportunity_id = $opportunity)
+WHERE t.vendor_org = $org AND t.id < $after
+"""
+    + _FILTERS
+    + """
+RETURN t {.*} AS row
+ORDER BY t.vendor_org DESC, t.id DESC
+LIMIT $limit
+"""
+)
+
+LIST_TOUCHES_PARTNER: Final = (
+    """
+MATCH (t:Touch)
+WHERE t.partner_org = $org AND t.id IS NOT NULL
+"""
+    + _FILTERS
+    + """
 RETURN t {.*} AS row
 ORDER BY t.partner_org DESC, t.id DESC
 LIMIT $limit
 """
+)
+
+LIST_TOUCHES_PARTNER_AFTER: Final = (
+    """
+MATCH (t:Touch)
+WHERE t.partner_org = $org AND t.id < $after
+"""
+    + _FILTERS
+    + """
+RETURN t {.*} AS row
+ORDER BY t.partner_org DESC, t.id DESC
+LIMIT $limit
+"""
+)
 
 FIND_TOUCHES: Final = """
 MATCH (t:Touch)

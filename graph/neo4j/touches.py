@@ -161,7 +161,10 @@ class Neo4jTouches:
         after: str | None = None,
     ) -> Page[Touch]:
         check_first(first)
-        query = q.LIST_TOUCHES_VENDOR if side == "vendor" else q.LIST_TOUCHES_PARTNER
+        if side == "vendor":
+            query = q.LIST_TOUCHES_VENDOR if after is None else q.LIST_TOUCHES_VENDOR_AFTER
+        else:
+            query = q.LIST_TOUCHES_PARTNER if after is None else q.LIST_TOUCHES_PARTNER_AFTER
         rows = await self._read(
             query,
             org=acting_org,
