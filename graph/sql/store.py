@@ -63,6 +63,7 @@ from graph.sql.tables import (
     SharingRuleRow,
     metadata,
 )
+from graph.sql.touches import SqlTouches
 
 T = TypeVar("T")
 
@@ -77,7 +78,7 @@ KEY_STATE: Table = metadata.tables["key_state"]
 DEFAULT_KEY_STATE = {"id": 1, "active_version": 1, "target_version": None, "cursor": None}
 
 
-class SqlStore(SqlIntros):
+class SqlStore(SqlTouches, SqlIntros):
     async def reset(self) -> None:
         if not self._allow_reset:
             raise Forbidden("reset() deletes everything; open the store with allow_reset=True")
