@@ -7,7 +7,6 @@ the graph shape and how influence paths are walked are in graph/neo4j/touch_cyph
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -91,6 +90,15 @@ def touch_from(row: Row) -> Touch:
         recorded_by=row["recorded_by"],
         created_at=to_datetime(row["created_at"]),
     )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _instant(secs: int, nanos: int) -> datetime:
+    """A DateTime sent as epoch seconds and nanosecond-of-second, as an aware UTC
+    datetime (exact to the microsecond, as Python's datetimes are)."""
+    return _EPOCH + timedelta(seconds=secs, microseconds=nanos // 1000)
 
 
 def _step_key(s: PathStep) -> tuple[datetime, str, str, str]:
@@ -279,13 +287,9 @@ async def _walk(
     direct = await _rows(tx, q.DIRECT_TOUCHES, {"opps": bounds, "vendor": vendor_org})
     frontier: list[tuple[str, InfluencePath]] = []
     for r in direct:
-        step = PathStep(
-            partner_org=r["partner_org"],
-            kind=TouchKind(r["kind"]),
-            at=to_datetime(r["at"]),
-            weight=Decimal(r["weight"]),
-        )
-        frontier.append((r["opp"], InfluencePath((step,))))
+        for partner_org, kind, secs, nanos, weight in r["touches"]:
+            step = PathStep(partner_org, TouchKind(kind), _instant(secs, nanos), Decimal(weight))
+            frontier.append((r["opp"], InfluencePath((step,))))
     for oid, path in frontier:
         result[oid].append(path)
 
@@ -305,9 +309,9 @@ async def _walk(
         if not lo:
             break
         params = [{"org": org, "lo": lo[org], "hi": hi[org]} for org in sorted(lo)]
-        edges: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+        edges: dict[str, list[tuple[str, datetime]]] = {}
         for r in await _rows(tx, q.INTRODUCERS, {"frontier": params}):
-            edges[r["org"]].append((r["credited_org"], to_datetime(r["at"])))
+            edges[r["org"]] = [(c, _instant(secs, nanos)) for c, secs, nanos in r["edges"]]
         grown: list[tuple[str, InfluencePath]] = []
         for oid, path in frontier:
             first = path.steps[0]
