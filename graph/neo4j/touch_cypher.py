@@ -166,11 +166,12 @@ ORDER BY o.org_id, o.id
 LIMIT $limit
 """
 
-# The vendor's opportunities among the ids, with what their windows need.
+# The vendor's opportunities among the ids, with what their windows need (one row).
 PATH_OPPORTUNITIES: Final = """
 MATCH (o:Opportunity)
 WHERE o.id IN $ids AND o.org_id = $vendor
-RETURN {id: o.id, account_id: o.account_id, status: o.status, closed_at: o.closed_at} AS row
+RETURN collect([o.id, o.account_id, o.status, o.closed_at.epochSeconds,
+                o.closed_at.nanosecond]) AS row
 """
 
 # The path statements return one row per opportunity (or frontier org) with its touches

@@ -19,7 +19,7 @@ from graph.errors import BadInput
 from graph.model import Page
 from graph.neo4j import touch_cypher as q
 from graph.neo4j.deals import opportunity_from
-from graph.neo4j.records import Row, to_datetime, to_optional_datetime
+from graph.neo4j.records import Row, to_datetime
 from graph.paging import check_first
 from graph.touch_port import TouchSide
 from graph.touches import InfluencePath, PathStep, Touch, TouchKind, TouchStatus, TouchWrite
@@ -269,17 +269,17 @@ async def _walk(
 ) -> dict[str, list[InfluencePath]]:
     """Every influence path of the vendor's opportunities among `ids`, unordered: hop 0
     in one statement, then one statement a hop over the frontier's distinct orgs."""
-    opps = await _rows(tx, q.PATH_OPPORTUNITIES, {"ids": ids, "vendor": vendor_org})
+    [opps] = await _rows(tx, q.PATH_OPPORTUNITIES, {"ids": ids, "vendor": vendor_org})
     starts: dict[str, datetime] = {}
     bounds: list[dict[str, Any]] = []
-    for o in opps:
-        closed_at = to_optional_datetime(o.get("closed_at"))
-        is_open = o["status"] == str(OpportunityStatus.OPEN) or closed_at is None
-        end = now.astimezone(UTC) if is_open else closed_at
-        assert end is not None
+    for oid, account_id, status, secs, nanos in opps:
+        if status == str(OpportunityStatus.OPEN) or secs is None:
+            end = now.astimezone(UTC)
+        else:
+            end = _instant(secs, nanos)
         start = end - window
-        starts[o["id"]] = start
-        bounds.append({"id": o["id"], "account_id": o["account_id"], "start": start, "end": end})
+        starts[oid] = start
+        bounds.append({"id": oid, "account_id": account_id, "start": start, "end": end})
     result: dict[str, list[InfluencePath]] = {oid: [] for oid in starts}
     if not bounds:
         return result
