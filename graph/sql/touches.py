@@ -246,8 +246,9 @@ class SqlTouches(SqlDeals):
 
             # Hop 0: every confirmed touch of the batch, on its opportunities or, without
             # an opportunity, on their accounts; each window is applied below.
-            by_opp: dict[str, list[Row[Any]]] = defaultdict(list)
-            by_account: dict[str, list[Row[Any]]] = defaultdict(list)
+            by_opp: dict[str, list[PathStep]] = defaultdict(list)
+            by_account: dict[str, list[PathStep]] = defaultdict(list)
+            kinds = {k.value: k for k in TouchKind}
             opp_ids = sorted(windows)
             account_ids = sorted(set(account_of.values()))
             columns = (
@@ -278,20 +279,23 @@ class SqlTouches(SqlDeals):
                             TOUCHES.c.account_id.in_(account_chunk),
                         )
                     )
-                for row in await session.execute(union_all(*parts)):
-                    if row.opportunity_id is None:
-                        by_account[row.account_id].append(row)
+                for partner, kind, at, weight, account_id, opp_id in await session.execute(
+                    union_all(*parts)
+                ):
+                    touch_step = PathStep(partner, kinds[kind], at, weight)
+                    if opp_id is None:
+                        by_account[account_id].append(touch_step)
                     else:
-                        by_opp[row.opportunity_id].append(row)
+                        by_opp[opp_id].append(touch_step)
 
             result: dict[str, list[InfluencePath]] = {}
             # (opportunity, path): the paths of the last hop, to extend.
             frontier: list[tuple[str, InfluencePath]] = []
             for opp_id, (start, end) in windows.items():
                 paths = [
-                    InfluencePath((PathStep(r.partner_org, TouchKind(r.kind), r.at, r.weight),))
-                    for r in (*by_opp.get(opp_id, ()), *by_account.get(account_of[opp_id], ()))
-                    if start <= r.at <= end
+                    InfluencePath((s,))
+                    for s in (*by_opp.get(opp_id, ()), *by_account.get(account_of[opp_id], ()))
+                    if start <= s.at <= end
                 ]
                 result[opp_id] = paths
                 frontier += [(opp_id, p) for p in paths]
