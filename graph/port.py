@@ -32,9 +32,10 @@ from graph.model import (
     SharingRule,
     UpsertResult,
 )
+from graph.touch_port import TouchStore
 
 
-class GraphStore(DealStore, IntroStore, Protocol):
+class GraphStore(DealStore, IntroStore, TouchStore, Protocol):
     @property
     def backend(self) -> str:
         """Short backend name: "sqlite", "postgresql" or "neo4j"."""
