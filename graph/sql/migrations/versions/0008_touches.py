@@ -5,25 +5,21 @@ serve influence paths (by opportunity or account, then time) and the two list si
 Self-contained (no helpers shared with other revisions), so renumbering it only means
 changing `revision` and `down_revision` below.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-01-09
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-# Follows 0008 (accounts_version, from another branch). Until that revision is merged
-# next to this one, it follows 0007 so the chain stays whole on this branch. When the
-# lead renumbers, replace this line with the plain string.
-down_revision: str | None = "0008" if any(Path(__file__).parent.glob("0008_*.py")) else "0007"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
