@@ -17,17 +17,23 @@ from neo4j.exceptions import ConstraintError
 
 from graph.errors import BadInput, ConfigurationError, Conflict, Forbidden, NotFound
 from graph.model import (
+    ID_ORDER,
+    NO_FILTER,
     Account,
+    AccountFilter,
     AccountUpsert,
     KeyKind,
     KeyState,
     Org,
     OverlapCell,
     OverlapMatch,
+    OverlapOrder,
+    OverlapSort,
     Page,
     Partnership,
     PartnershipStatus,
     SharingRule,
+    SortDirection,
     UpsertResult,
 )
 from graph.neo4j import cypher
@@ -50,7 +56,7 @@ from graph.neo4j.records import (
     sharing_rule_params,
     to_datetime,
 )
-from graph.paging import check_first
+from graph.paging import after_key, check_first, order_cursor
 
 T = TypeVar("T")
 
@@ -464,24 +470,46 @@ class Neo4jStore:
         kinds: Sequence[KeyKind],
         first: int,
         after: str | None = None,
+        order: OverlapOrder = ID_ORDER,
+        where: AccountFilter = NO_FILTER,
     ) -> Page[OverlapMatch]:
         check_first(first)
+        start = after_key(order, after)  # BadInput before any read
         populations = sorted(set(partner_populations))
         wanted = sorted({str(kind) for kind in kinds})
         if not populations or not wanted:
             return Page(items=[], has_next=False, cursors=[])
-        rows = await self._read(
-            cypher.OVERLAPPING_ACCOUNTS,
-            org=acting_org,
-            partner=partner_org,
-            after=after or "",
-            population=my_population,
-            populations=populations,
-            kinds=wanted,
-            limit=first + 1,
-        )
+        params: dict[str, Any] = {
+            "org": acting_org,
+            "partner": partner_org,
+            "population": my_population,
+            "populations": populations,
+            "kinds": wanted,
+            "limit": first + 1,
+            "starts": where.name_starts_with,
+            "contains": where.name_contains,
+            "owner": where.owner,
+        }
+        if order == ID_ORDER:  # off the (org_id, id) index, stopping at the limit
+            query = cypher.OVERLAPPING_ACCOUNTS
+            params["after"] = start[1] if start is not None else ""
+        else:
+            desc = order.direction is SortDirection.DESC
+            query = cypher.OVERLAPPING_ACCOUNTS_DESC if desc else cypher.OVERLAPPING_ACCOUNTS_ASC
+            value, after_id = start if start is not None else (None, None)
+            missing = order.field is OverlapSort.OWNER and value is None
+            params |= {
+                "after": "",
+                "field": order.field.value,
+                "after_n": 0 if missing else 1,
+                "after_v": "" if value is None else value,
+                "after_id": after_id,
+            }
+        rows = await self._read(query, **params)
         items, has_next = _page(rows, first, overlap_match_from)
-        return Page(items=items, has_next=has_next, cursors=[m.account.id for m in items])
+        return Page(
+            items=items, has_next=has_next, cursors=[order_cursor(order, m.account) for m in items]
+        )
 
     # --- key rotation -----------------------------------------------------------------
 
