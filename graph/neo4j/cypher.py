@@ -310,11 +310,18 @@ RETURN {population: population, count: n} AS row
 ORDER BY population
 """
 
-# Accounts per org, from the Org nodes' OWNS degrees (no scan); missing orgs count 0.
-ORG_SIZES: Final = """
+# Every account write bumps its org's version in the same transaction, so that a cached
+# overlap matrix can tell in one read whether either org changed (graph/matrix_cache.py).
+BUMP_ACCOUNTS_VERSION: Final = """
+MATCH (o:Org {id: $org})
+SET o.accounts_version = coalesce(o.accounts_version, 0) + 1
+"""
+
+ACCOUNTS_VERSIONS: Final = """
 UNWIND $orgs AS id
 OPTIONAL MATCH (o:Org {id: id})
-RETURN {id: id, n: CASE WHEN o IS NULL THEN 0 ELSE COUNT { (o)-[:OWNS]->() } END} AS row
+RETURN {id: id, version: CASE WHEN o IS NULL THEN -1 ELSE coalesce(o.accounts_version, 0) END,
+        n: CASE WHEN o IS NULL THEN 0 ELSE COUNT { (o)-[:OWNS]->() } END} AS row
 """
 
 # Walks from $org's accounts (the caller starts from the smaller org) through the shared

@@ -16,6 +16,7 @@ from neo4j.exceptions import ConfigurationError as DriverConfigurationError
 from neo4j.exceptions import ConstraintError
 
 from graph.errors import BadInput, ConfigurationError, Conflict, Forbidden, NotFound
+from graph.matrix_cache import MatrixCache
 from graph.model import (
     ID_ORDER,
     NO_FILTER,
@@ -127,6 +128,7 @@ class Neo4jStore:
         self._server = describe(url)
         self._database = database
         self._allow_reset = allow_reset
+        self.matrix_cache = MatrixCache()
         auth = (user, password or "") if user else None
         try:
             self._driver: AsyncDriver = AsyncGraphDatabase.driver(
@@ -206,6 +208,7 @@ class Neo4jStore:
             async with self._driver.session(database=self._database) as session:
                 result = await session.run(cypher.RESET)
                 await result.consume()
+        self.matrix_cache.clear()
 
     async def dump(self) -> list[str]:
         if not self._allow_reset:
@@ -356,6 +359,7 @@ class Neo4jStore:
                     tx, cypher.REPLACE_ACCOUNTS, {"org": acting_org, "rows": old, "at": at}
                 )
                 await _delete_orphan_keys(tx, {h for hs in unlinked for h in hs})
+            await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
             return existing
 
         existing = await self._transaction(work, write=True)
@@ -378,6 +382,8 @@ class Neo4jStore:
             await _lock_key_state(tx)
             rows = await _rows(tx, cypher.DELETE_ACCOUNTS, {"org": acting_org, "crm_ids": unique})
             await _delete_orphan_keys(tx, {h for r in rows for h in r["hs"]})
+            if rows:
+                await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
             return [r["crm_id"] for r in rows]
 
         return await self._transaction(work, write=True)
@@ -439,11 +445,21 @@ class Neo4jStore:
         if not wanted:
             return []
 
+        cache_key = MatrixCache.key(acting_org, partner_org, kinds)
+
         async def work(tx: AsyncManagedTransaction) -> list[OverlapCell]:
-            sizes = {
-                row["id"]: int(row["n"])
-                for row in await _rows(tx, cypher.ORG_SIZES, {"orgs": [acting_org, partner_org]})
+            # Versions first, then the matrix (see graph/matrix_cache.py).
+            orgs = {
+                row["id"]: (int(row["version"]), int(row["n"]))
+                for row in await _rows(
+                    tx, cypher.ACCOUNTS_VERSIONS, {"orgs": [acting_org, partner_org]}
+                )
             }
+            versions = (orgs[acting_org][0], orgs[partner_org][0])
+            cached = self.matrix_cache.get(cache_key, versions)
+            if cached is not None:
+                return cached
+            sizes = {org: n for org, (_, n) in orgs.items()}
             # The walk costs about the start side's accounts: start from the smaller one.
             swap = sizes.get(partner_org, 0) < sizes.get(acting_org, 0)
             start, other = (partner_org, acting_org) if swap else (acting_org, partner_org)
@@ -456,7 +472,9 @@ class Neo4jStore:
                     OverlapCell(c.partner_population, c.my_population, c.partner_count, c.my_count)
                     for c in cells
                 ]
-            return sorted(cells, key=lambda c: (c.my_population, c.partner_population))
+            cells = sorted(cells, key=lambda c: (c.my_population, c.partner_population))
+            self.matrix_cache.put(cache_key, versions, cells)
+            return cells
 
         return await self._transaction(work, write=False)
 

@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.errors import BadInput, Conflict, Forbidden
+from graph.matrix_cache import MatrixCache
 from graph.model import (
     ID_ORDER,
     NO_FILTER,
@@ -85,6 +86,10 @@ DEFAULT_KEY_STATE = {"id": 1, "active_version": 1, "target_version": None, "curs
 
 
 class SqlStore(SqlDatabase):
+    def __init__(self, url: str, *, allow_reset: bool = False) -> None:
+        super().__init__(url, allow_reset=allow_reset)
+        self.matrix_cache = MatrixCache()
+
     async def reset(self) -> None:
         if not self._allow_reset:
             raise Forbidden("reset() deletes everything; open the store with allow_reset=True")
@@ -93,6 +98,7 @@ class SqlStore(SqlDatabase):
                 if table.name in GRAPH_TABLES:  # identity data may share the database
                     await session.execute(delete(table))
             await session.execute(insert(KEY_STATE).values(DEFAULT_KEY_STATE))
+        self.matrix_cache.clear()
 
     async def dump(self) -> list[str]:
         if not self._allow_reset:
@@ -408,6 +414,7 @@ class SqlStore(SqlDatabase):
                 for kind, h, v in p.keys
             ]
             await _insert_many(session, KEYS, ("account_id", "org_id", "kind", "h", "v"), keys)
+            await _bump_accounts_version(session, acting_org)
         return [
             UpsertResult(
                 crm_id=row.crm_id, account_id=ids[row.crm_id][0], created=ids[row.crm_id][1]
@@ -428,6 +435,8 @@ class SqlStore(SqlDatabase):
                     .execution_options(synchronize_session=False)
                 )
                 deleted.extend(await session.scalars(statement))
+            if deleted:
+                await _bump_accounts_version(session, acting_org)
         return deleted
 
     async def get_accounts(self, acting_org: str, ids: Sequence[str]) -> dict[str, Account]:
@@ -548,9 +557,23 @@ class SqlStore(SqlDatabase):
             .group_by(mine.c.population, theirs.c.population)
             .order_by(mine.c.population, theirs.c.population)
         )
+        cache_key = MatrixCache.key(acting_org, partner_org, kinds)
         async with self._unit() as session:
+            # Versions first, then the matrix (see graph/matrix_cache.py).
+            query_versions = select(OrgRow.id, OrgRow.accounts_version).where(
+                OrgRow.id.in_([acting_org, partner_org])
+            )
+            found: dict[str, int] = {}
+            for org, version in await session.execute(query_versions):
+                found[org] = int(version)
+            versions = (int(found.get(acting_org, -1)), int(found.get(partner_org, -1)))
+            cached = self.matrix_cache.get(cache_key, versions)
+            if cached is not None:
+                return cached
             rows = (await session.execute(query)).all()
-        return [OverlapCell(p, q, int(m), int(t)) for p, q, m, t in rows]
+        cells = [OverlapCell(p, q, int(m), int(t)) for p, q, m, t in rows]
+        self.matrix_cache.put(cache_key, versions, cells)
+        return cells
 
     async def overlapping_accounts(
         self,
@@ -946,6 +969,15 @@ def _account_filter(where: AccountFilter) -> list[ColumnElement[bool]]:
     if where.owner is not None:
         terms.append(ACCOUNTS.c.owner == where.owner)
     return terms
+
+
+async def _bump_accounts_version(session: AsyncSession, org_id: str) -> None:
+    await session.execute(
+        update(OrgRow)
+        .where(OrgRow.id == org_id)
+        .values(accounts_version=OrgRow.accounts_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _party(org_id: str) -> ColumnElement[bool]:

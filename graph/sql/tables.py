@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -52,6 +53,8 @@ class OrgRow(Base):
     region: Mapped[str]
     discoverable: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    # Bumped by every account write of the org (graph/matrix_cache.py).
+    accounts_version: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
 
 
 class PartnershipRow(Base):

@@ -402,3 +402,40 @@ async def test_population_fingerprints_change_with_membership(store: GraphStore)
     third = await store.population_fingerprints(a.id)
     assert third["CUSTOMER"] != second["CUSTOMER"]
     assert third["PROSPECT"] != second["PROSPECT"]
+
+
+async def test_repeated_matrix_reads_stay_fresh_even_at_one_instant(store: GraphStore) -> None:
+    """Writes at the very same timestamp (a frozen clock) that change only keys, or swap
+    one member for another, still show at once: a cached matrix is keyed on versions
+    that every account write bumps, not on timestamps."""
+    a, b = make_org(), make_org()
+    await store.create_org(a)
+    await store.create_org(b)
+    state = KeyState()
+    mine = [Row(f"m{i}", ("CUSTOMER",), ((KeyKind.DOMAIN, f"d{i}"),), "o") for i in range(6)]
+    theirs = [Row(f"t{i}", ("PROSPECT",), ((KeyKind.DOMAIN, f"d{i}"),), "o") for i in range(3)]
+    await store.upsert_accounts(a.id, upserts(mine), expected_state=state, at=at(1))
+    await store.upsert_accounts(b.id, upserts(theirs), expected_state=state, at=at(1))
+    expected = [OverlapCell("CUSTOMER", "PROSPECT", 3, 3)]
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == expected
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == expected  # served again
+    rekeyed = [Row("t0", ("PROSPECT",), ((KeyKind.DOMAIN, "elsewhere"),), "o")]
+    await store.upsert_accounts(b.id, upserts(rekeyed), expected_state=state, at=at(1))
+    expected = [OverlapCell("CUSTOMER", "PROSPECT", 2, 2)]
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == expected
+    await store.delete_accounts(a.id, ["m1"])
+    await store.upsert_accounts(
+        a.id,
+        upserts([Row("m9", ("CUSTOMER",), ((KeyKind.DOMAIN, "elsewhere"),), "o")]),
+        expected_state=state,
+        at=at(1),
+    )
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == [
+        OverlapCell("CUSTOMER", "PROSPECT", 2, 2)
+    ]
+    assert await store.overlap_matrix(b.id, a.id, kinds=STRONG) == [
+        OverlapCell("PROSPECT", "CUSTOMER", 2, 2)
+    ]
+    assert await store.overlap_matrix(a.id, b.id, kinds=ALL_KINDS) == [
+        OverlapCell("CUSTOMER", "PROSPECT", 2, 2)
+    ]
