@@ -349,6 +349,9 @@ async def explain_neo4j(url: str, a: str, b: str) -> None:
                 "populations": list(POPULATIONS),
                 "kinds": kinds,
                 "limit": PAGE + 1,
+                "starts": None,
+                "contains": None,
+                "owner": None,
             },
         ),
     ]
