@@ -17,6 +17,7 @@ from strawberry.types.unset import UnsetType
 
 from api.settings import Settings, load_settings
 from api.stores import Stores, auth_config, open_stores, probe
+from api.sweeper import sweeping
 from graph.errors import TandemError
 from privacy.keyring import Keyring
 from resolvers.auth.bearer import authenticate, bearer_token
@@ -110,14 +111,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[State]:
         stores = open_stores(settings)
+        events = InProcessBroker()
         try:
-            yield {
-                "stores": stores,
-                "settings": settings,
-                "auth": auth_config(settings),
-                "keyring": settings.keyring,
-                "events": InProcessBroker(),
-            }
+            async with sweeping(stores.graph, events, interval_s=settings.deal_sweep_s):
+                yield {
+                    "stores": stores,
+                    "settings": settings,
+                    "auth": auth_config(settings),
+                    "keyring": settings.keyring,
+                    "events": events,
+                }
         finally:
             await stores.close()
 

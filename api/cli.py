@@ -23,6 +23,9 @@ from resolvers.auth.api_tokens import create_api_token
 from resolvers.clock import utcnow
 from resolvers.importing.csv_import import import_csv
 from resolvers.importing.mapping import PRESETS, with_overrides
+from resolvers.importing.opportunities_import import import_opportunities_csv
+from resolvers.importing.opportunity_mapping import PRESETS as OPPORTUNITY_PRESETS
+from resolvers.importing.opportunity_mapping import with_options
 from resolvers.keys import rotate
 from schema.root import graphql_schema
 from seed.generator import SCALES, generate
@@ -308,6 +311,83 @@ def import_accounts(
                 batch_size=batch_size,
                 resume=not restart,
                 workers=workers,
+                on_progress=lambda n: progress.advance(task, n),
+            )
+        note = f"; rejects in {rejects_path}" if summary.rejected else ""
+        return f"{summary}{note}"
+
+    typer.echo(_with_stores(settings, work))
+
+
+@import_app.command("opportunities")
+def import_opportunities(
+    file: Annotated[Path, typer.Argument(help="CSV file (UTF-8).", exists=True, dir_okay=False)],
+    org: Annotated[str, typer.Option("--org", help="Organization id the pipeline belongs to.")],
+    preset: Annotated[
+        str,
+        typer.Option(
+            "--format", "--mapping", help=f"Column preset: {', '.join(OPPORTUNITY_PRESETS)}."
+        ),
+    ] = "tandem",
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="TARGET=COLUMN[,COLUMN]; repeatable, overrides the preset."),
+    ] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(help="ISO 4217 code for rows without one (single-currency exports)."),
+    ] = None,
+    blank_amount: Annotated[
+        str | None,
+        typer.Option(help="Amount for rows whose amount is blank (default: reject such rows)."),
+    ] = None,
+    date_format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--date-format",
+            help="strptime format tried before ISO 8601, e.g. '%m/%d/%Y'; repeatable.",
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per write.", min=1, max=5_000)] = 5_000,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected rows go. [default: FILE.rejects.csv]")
+    ] = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Ignore an earlier interrupted run's progress.")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Stream a CRM opportunity export into tandem: batched, resumable, with a rejects file.
+    Opportunities that close settle the deal registrations on them."""
+    if preset not in OPPORTUNITY_PRESETS:
+        raise _fail(f"unknown --format {preset!r}: use one of {', '.join(OPPORTUNITY_PRESETS)}")
+    settings = _settings(store)
+    try:
+        columns = with_options(
+            OPPORTUNITY_PRESETS[preset],
+            mapping or [],
+            default_currency=currency,
+            blank_amount=blank_amount,
+            date_formats=date_format or [],
+        )
+    except TandemError as error:
+        raise _fail(error.message) from None
+    rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
+    checkpoint = rejects_path.with_name(rejects_path.name + ".checkpoint")
+
+    async def work(stores: Stores) -> str:
+        with rows_progress() as progress:
+            task = progress.add_task(f"importing {file.name}", total=None)
+            summary = await import_opportunities_csv(
+                stores.graph,
+                org_id=org,
+                path=file,
+                columns=columns,
+                rejects_path=rejects_path,
+                checkpoint_path=checkpoint,
+                now=utcnow,
+                batch_size=batch_size,
+                resume=not restart,
                 on_progress=lambda n: progress.advance(task, n),
             )
         note = f"; rejects in {rejects_path}" if summary.rejected else ""

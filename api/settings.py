@@ -45,6 +45,7 @@ class Settings:
     secret_source: str
     readiness_timeout_s: float
     graphiql: bool
+    deal_sweep_s: float = 60.0
 
     @property
     def store_backend(self) -> str:
@@ -90,6 +91,7 @@ def load_settings(
         secret_source=source,
         readiness_timeout_s=_positive_float(env, "TANDEM_READINESS_TIMEOUT", 2.0),
         graphiql=_bool(env, "TANDEM_GRAPHIQL", mode is Mode.DEVELOPMENT),
+        deal_sweep_s=_positive_float(env, "TANDEM_DEAL_SWEEP_SECONDS", 60.0),
     )
 
 

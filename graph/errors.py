@@ -8,6 +8,7 @@ TandemError                  every error this code base raises on purpose
  +-- Unauthenticated         no valid credentials (UNAUTHENTICATED)
  +-- BadInput                malformed input (BAD_USER_INPUT)
  +-- Conflict                the write clashes with existing state (CONFLICT)
+ |    +-- IllegalTransition  a deal registration cannot make that move (ILLEGAL_TRANSITION)
  +-- RateLimited             too many attempts; carries retry_after (RATE_LIMITED)
 """
 
@@ -49,6 +50,10 @@ class BadInput(TandemError):
 
 class Conflict(TandemError):
     code = "CONFLICT"
+
+
+class IllegalTransition(Conflict):
+    code = "ILLEGAL_TRANSITION"
 
 
 class RateLimited(TandemError):

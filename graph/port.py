@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from graph.deal_port import DealStore
 from graph.model import (
     ID_ORDER,
     NO_FILTER,
@@ -36,7 +37,7 @@ from graph.model import (
 )
 
 
-class GraphStore(Protocol):
+class GraphStore(DealStore, Protocol):
     @property
     def backend(self) -> str:
         """Short backend name: "sqlite", "postgresql" or "neo4j"."""

@@ -16,6 +16,9 @@ class Permission(enum.Enum):
     MANAGE_TOKENS = "create and revoke the org's API tokens"
     MANAGE_ACCOUNTS = "load, change and delete the org's accounts"
     READ_AUDIT = "read the org's audit log"
+    MANAGE_PIPELINE = "load and close the org's opportunities and set its deal program"
+    REGISTER_DEALS = "register and withdraw deals with vendors"
+    REVIEW_DEALS = "approve, reject and extend partners' deal registrations"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -27,9 +30,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_SHARING,
             Permission.MANAGE_TOKENS,
             Permission.MANAGE_ACCOUNTS,
+            Permission.MANAGE_PIPELINE,
+            Permission.REGISTER_DEALS,
+            Permission.REVIEW_DEALS,
         }
     ),
-    Role.SALES_REP: frozenset({Permission.READ, Permission.MANAGE_TOKENS}),
+    Role.SALES_REP: frozenset(
+        {Permission.READ, Permission.MANAGE_TOKENS, Permission.REGISTER_DEALS}
+    ),
     Role.READ_ONLY: frozenset({Permission.READ}),
 }
 
@@ -39,6 +47,9 @@ WRITE_PERMISSIONS = frozenset(
         Permission.MANAGE_SHARING,
         Permission.MANAGE_TOKENS,
         Permission.MANAGE_ACCOUNTS,
+        Permission.MANAGE_PIPELINE,
+        Permission.REGISTER_DEALS,
+        Permission.REVIEW_DEALS,
     }
 )
 

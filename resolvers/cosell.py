@@ -261,6 +261,9 @@ async def recommend_partners(
     partner_ids = [p.other(actor.org_id) for p in partnerships]
     orgs = await graph.get_orgs([actor.org_id, *partner_ids])
     my_region = orgs[actor.org_id].region if actor.org_id in orgs else None
+    # Registrations with me as the vendor: won ones are deals won together, live ones
+    # the partner's current load with me.
+    stats = await graph.deal_stats(actor.org_id, partner_ids)
     recommendations = []
     for partnership, partner_id in zip(partnerships, partner_ids, strict=True):
         partner = orgs.get(partner_id)
@@ -275,6 +278,8 @@ async def recommend_partners(
             account_populations=account.populations,
             partner_region=partner.region,
             my_region=my_region,
+            won_deals=stats[partner_id].won if partner_id in stats else 0,
+            open_registrations=stats[partner_id].live if partner_id in stats else 0,
         )
         recommendations.append(recommend(signals))
     page = ranked_page(recommendations, lambda r: (r.score, r.partner_id), first=first, after=after)

@@ -28,7 +28,19 @@ class OverlapChanged:
     at: datetime
 
 
-Event = OverlapChanged
+@dataclass(frozen=True, slots=True)
+class DealRegistrationChanged:
+    """A deal registration the addressee is vendor or partner of was created or moved.
+    Carries only the registration's id and new status: the subscriber re-reads it
+    through the API, which applies what that org may see."""
+
+    registration_id: str
+    status: str
+    action: str  # REGISTER or a resolvers.deals.rules.DealAction value
+    at: datetime
+
+
+Event = OverlapChanged | DealRegistrationChanged
 
 
 class EventBroker(Protocol):

@@ -14,8 +14,10 @@ from schema.audit import AuditQueries
 from schema.auth import AuthMutations, AuthQueries
 from schema.context import Info
 from schema.cosell import CoSellQueries
+from schema.deals import DealMutations, DealQueries, DealRegistrationNode
 from schema.errors import ErrorCodes
 from schema.events import Subscription
+from schema.opportunities import OpportunityMutations, OpportunityNode, OpportunityQueries
 from schema.orgs import OrgNode
 from schema.overlaps import OverlapQueries
 from schema.partnerships import PartnershipMutations, PartnershipNode, PartnershipQueries
@@ -47,10 +49,20 @@ Query = merge_types(
         CoSellQueries,
         AuthQueries,
         AuditQueries,
+        DealQueries,
+        OpportunityQueries,
     ),
 )
 Mutation = merge_types(
-    "Mutation", (AuthMutations, PartnershipMutations, SharingMutations, AccountMutations)
+    "Mutation",
+    (
+        AuthMutations,
+        PartnershipMutations,
+        SharingMutations,
+        AccountMutations,
+        OpportunityMutations,
+        DealMutations,
+    ),
 )
 
 
@@ -65,7 +77,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[OrgNode, PartnershipNode, AccountNode],
+        types=[OrgNode, PartnershipNode, AccountNode, OpportunityNode, DealRegistrationNode],
         extensions=[ErrorCodes],
     )
 

@@ -37,7 +37,8 @@ from graph.model import (
     SortDirection,
     UpsertResult,
 )
-from graph.neo4j import cypher
+from graph.neo4j import cypher, deal_cypher
+from graph.neo4j.deals import Neo4jDeals
 from graph.neo4j.errors import describe, domain_errors
 from graph.neo4j.records import (
     Row,
@@ -115,7 +116,7 @@ async def _delete_orphan_keys(tx: AsyncManagedTransaction, hashes: set[str]) -> 
 _CONSTRAINT_RETRIES = 3
 
 
-class Neo4jStore:
+class Neo4jStore(Neo4jDeals):
     def __init__(
         self,
         url: str,
@@ -186,7 +187,7 @@ class Neo4jStore:
     # --- lifecycle --------------------------------------------------------------------
 
     async def apply_schema(self) -> None:
-        for statement in cypher.SCHEMA:
+        for statement in (*cypher.SCHEMA, *deal_cypher.SCHEMA):
             await self._run_schema(statement)
         await self._run_schema(cypher.AWAIT_INDEXES)
 

@@ -58,7 +58,7 @@ from graph.model import (
     UpsertResult,
 )
 from graph.paging import SortValue, after_key, check_first, order_cursor, page
-from graph.sql.database import SqlDatabase
+from graph.sql.deals import SqlDeals
 from graph.sql.tables import (
     GRAPH_TABLES,
     LIVE_STATUSES,
@@ -85,7 +85,7 @@ KEY_STATE: Table = metadata.tables["key_state"]
 DEFAULT_KEY_STATE = {"id": 1, "active_version": 1, "target_version": None, "cursor": None}
 
 
-class SqlStore(SqlDatabase):
+class SqlStore(SqlDeals):
     def __init__(self, url: str, *, allow_reset: bool = False) -> None:
         super().__init__(url, allow_reset=allow_reset)
         self.matrix_cache = MatrixCache()

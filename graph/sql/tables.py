@@ -7,7 +7,8 @@ empties only its own tables (GRAPH_TABLES, IDENTITY_TABLES).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -26,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from graph.sql.coltypes import UTCDateTime, key_type
+from graph.sql.coltypes import Money, UTCDateTime, key_type
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -261,6 +263,134 @@ class CountAnswerRow(Base):
     answered_at: Mapped[datetime]
 
 
+# pipeline: opportunities, deal programs, direct-only accounts, deal registrations
+
+
+class OpportunityRow(Base):
+    """A vendor's opportunity. `account_id` is deliberately no foreign key: the pipeline
+    outlives a deleted account (the opportunity keeps the id it was on)."""
+
+    __tablename__ = "opportunities"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    org_id: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    crm_id: Mapped[str] = mapped_column(key_type())
+    account_id: Mapped[str] = mapped_column(key_type())
+    name: Mapped[str]
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str]
+    stage: Mapped[str]
+    status: Mapped[str]
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "crm_id"),
+        Index("ix_opportunities_org_id_id", "org_id", "id"),
+        Index(
+            "ix_opportunities_org_id_account_id_status_created_at",
+            "org_id",
+            "account_id",
+            "status",
+            "created_at",
+        ),
+    )
+
+
+class DealProgramRow(Base):
+    """A vendor's rules of engagement; role and population sets are sorted JSON lists."""
+
+    __tablename__ = "deal_programs"
+
+    vendor_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"), primary_key=True)
+    exclusive_roles: Mapped[list[str]] = mapped_column(JSON)
+    expiry_days: Mapped[int] = mapped_column(Integer)
+    extension_days: Mapped[int] = mapped_column(Integer)
+    max_extensions: Mapped[int] = mapped_column(Integer)
+    existing_pipeline_blocks: Mapped[bool] = mapped_column(Boolean)
+    auto_approve_roles: Mapped[list[str]] = mapped_column(JSON)
+    auto_approve_max_amount: Mapped[Decimal | None] = mapped_column(Money())
+    direct_only_populations: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime | None]
+
+
+class DirectOnlyAccountRow(Base):
+    """An account its org sells direct only; goes with the account."""
+
+    __tablename__ = "direct_only_accounts"
+
+    account_id: Mapped[str] = mapped_column(
+        key_type(), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    org_id: Mapped[str] = mapped_column(key_type())
+
+
+class DealRegistrationRow(Base):
+    """A partner's registration with a vendor. `claim` is `claim_key` while the
+    registration is live and NULL otherwise: its unique index lets at most one live
+    registration hold a claim key, whatever the number of concurrent writers (NULLs are
+    distinct on both dialects). `account_id` and `opportunity_id` are no foreign keys:
+    registrations are an audit trail and outlive the vendor's account."""
+
+    __tablename__ = "deal_registrations"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    vendor_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    partner_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    account_id: Mapped[str] = mapped_column(key_type())
+    opportunity_id: Mapped[str | None] = mapped_column(key_type())
+    role: Mapped[str]
+    product_line: Mapped[str] = mapped_column(key_type())
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str]
+    expected_close: Mapped[date] = mapped_column(Date)
+    status: Mapped[str]
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    credit: Mapped[str]
+    registered_by: Mapped[str] = mapped_column(key_type())
+    registered_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    claim_key: Mapped[str] = mapped_column(key_type())
+    claim: Mapped[str | None] = mapped_column(key_type(), unique=True)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(key_type())
+    decision_note: Mapped[str | None]
+    expires_at: Mapped[datetime | None]
+    extensions: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_deal_registrations_vendor_org_id", "vendor_org", "id"),
+        Index("ix_deal_registrations_partner_org_id", "partner_org", "id"),
+        Index("ix_deal_registrations_vendor_org_account_id", "vendor_org", "account_id"),
+        Index("ix_deal_registrations_opportunity_id", "opportunity_id"),
+        Index("ix_deal_registrations_status_expires_at", "status", "expires_at"),
+    )
+
+
+class DealHistoryRow(Base):
+    """One transition of a registration; `seq` orders entries written at the same time."""
+
+    __tablename__ = "deal_history"
+
+    seq: Mapped[int] = mapped_column(
+        Integer().with_variant(BigInteger(), "postgresql"), primary_key=True, autoincrement=True
+    )
+    registration_id: Mapped[str] = mapped_column(
+        key_type(), ForeignKey("deal_registrations.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime]
+    from_status: Mapped[str | None]
+    to_status: Mapped[str]
+    actor_org: Mapped[str | None] = mapped_column(key_type())
+    actor_user: Mapped[str | None] = mapped_column(key_type())
+    note: Mapped[str | None]
+
+    __table_args__ = (
+        Index("ix_deal_history_registration_id_at_seq", "registration_id", "at", "seq"),
+    )
+
+
 metadata = Base.metadata
 
 GRAPH_TABLES = frozenset(
@@ -272,6 +402,11 @@ GRAPH_TABLES = frozenset(
         "account_populations",
         "account_keys",
         "key_state",
+        "opportunities",
+        "deal_programs",
+        "direct_only_accounts",
+        "deal_registrations",
+        "deal_history",
     }
 )
 IDENTITY_TABLES = frozenset(

@@ -13,14 +13,14 @@ import hashlib
 import json
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from graph.errors import BadInput, Conflict
 from graph.model import KeyState
@@ -28,7 +28,6 @@ from graph.port import GraphStore
 from privacy.keyring import Keyring
 from resolvers.accounts import (
     PreparedBatch,
-    RowResult,
     RowStatus,
     prepare_batch,
     write_prepared,
@@ -47,12 +46,14 @@ class ImportSummary:
     updated: int = 0
     rejected: int = 0
     skipped_as_done: int = 0
+    settled: int = 0  # deal registrations settled because their opportunity closed
 
     def __str__(self) -> str:
         resumed = f", {self.skipped_as_done} done earlier" if self.skipped_as_done else ""
+        settled = f"; {self.settled} deal registrations settled" if self.settled else ""
         return (
             f"{self.rows} rows: {self.created} created, {self.updated} updated, "
-            f"{self.rejected} rejected{resumed}"
+            f"{self.rejected} rejected{resumed}{settled}"
         )
 
 
@@ -61,6 +62,24 @@ class Checkpoint:
     fingerprint: str
     org_id: str
     rows_done: int
+    entity: str = "accounts"  # what the file was imported as
+
+
+class RowOutcome(Protocol):
+    """What the tally needs of a row's result (accounts' or opportunities')."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def crm_id(self) -> str: ...
+    @property
+    def status(self) -> RowStatus: ...
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def field(self) -> str | None: ...
+    @property
+    def message(self) -> str | None: ...
 
 
 def fingerprint(path: Path) -> str:
@@ -185,7 +204,7 @@ def _batches(reader: Any, size: int) -> Iterator[tuple[int, list[tuple[int, list
 
 
 def _tally(
-    summary: ImportSummary, results: list[RowResult], lines: list[int], rejects: Any
+    summary: ImportSummary, results: Sequence[RowOutcome], lines: list[int], rejects: Any
 ) -> None:
     for result in results:
         summary.rows += 1
@@ -200,7 +219,7 @@ def _tally(
             )
 
 
-def _load_checkpoint(path: Path, print_: str, org_id: str) -> int:
+def _load_checkpoint(path: Path, print_: str, org_id: str, entity: str = "accounts") -> int:
     if not path.exists():
         return 0
     try:
@@ -208,7 +227,7 @@ def _load_checkpoint(path: Path, print_: str, org_id: str) -> int:
         checkpoint = Checkpoint(**data)
     except (ValueError, TypeError):
         return 0
-    if checkpoint.fingerprint != print_ or checkpoint.org_id != org_id:
+    if (checkpoint.fingerprint, checkpoint.org_id, checkpoint.entity) != (print_, org_id, entity):
         return 0
     return checkpoint.rows_done
 

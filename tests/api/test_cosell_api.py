@@ -19,14 +19,19 @@ a's accounts co1..co7 and who else has them:
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from strawberry.relay import from_base64
 
 from api.stores import Stores
+from graph.deals import DealTransition, OpportunityStatus, OpportunityUpsert
 from graph.model import OrgType
 from resolvers import admin
 from resolvers.clock import utcnow
+from resolvers.deals import lifecycle
+from resolvers.ids import new_id
 from tests.api.conftest import World, error_code, gid
 
 UPSERT = """mutation($rows: [AccountRowInput!]!) { upsertAccounts(input: {rows: $rows}) {
@@ -308,10 +313,68 @@ def test_recommendations_rank_partners_with_reasons(world: World) -> None:
         "Has this account in its CUSTOMER population (+3)",
         "Partner type RESELLER suits a CUSTOMER account (+1)",
         "Works in your region, EMEA (+1)",
-        "Deals won together: not tracked yet (+0)",
-        "Open deal registrations (current load): not tracked yet (-0)",
     ]
     assert "Partner type ISV suits a CUSTOMER account (+1)" in found[1]["reasons"]
+
+
+REGISTER = """mutation($vendor: ID!, $domain: String!) { registerDeal(input: {vendorId: $vendor,
+    role: SI, amount: "100", currency: "USD", expectedClose: "2027-06-30",
+    domains: [$domain]}) { registration { id } errors { code } } }"""
+REVIEW = """mutation($id: ID!) { reviewDealRegistration(input: {id: $id, decision: APPROVE,
+    reason: "ok"}) { errors { code } } }"""
+
+
+def test_recommendations_weigh_deals_won_together_and_current_load(world: World) -> None:
+    # given: b holds two live registrations with a; c won one with a
+    setup(world)
+    vendor = gid("Org", world.orgs["a"])
+    for domain in ("co1.com", "co2.com"):
+        made = world.gql("b", REGISTER, vendor=vendor, domain=domain)["data"]["registerDeal"]
+        assert made["errors"] == []
+    won = world.gql("c", REGISTER, vendor=vendor, domain="co6.com")["data"]["registerDeal"]
+    world.gql("a", REVIEW, id=won["registration"]["id"])
+
+    async def close_won(stores: Stores) -> None:
+        [opportunity] = await stores.graph.upsert_opportunities(
+            world.orgs["a"],
+            [
+                OpportunityUpsert(
+                    crm_id="o6",
+                    new_id=new_id(),
+                    account_crm_id="a6",
+                    name="Co 6",
+                    amount=Decimal("100"),
+                    currency="USD",
+                    stage="Won",
+                    status=OpportunityStatus.OPEN,
+                    created_at=utcnow(),
+                )
+            ],
+            at=utcnow(),
+        )
+        reg_id = from_base64(won["registration"]["id"])[1]
+        current = (await stores.graph.get_deals(world.orgs["a"], [reg_id]))[reg_id]
+        linked = replace(current, opportunity_id=opportunity.opportunity_id)
+        note = DealTransition(reg_id, utcnow(), current.status, current.status, None, None)
+        assert await stores.graph.update_deal(current, linked, note)
+        assert opportunity.opportunity_id is not None
+        await stores.graph.close_opportunity(
+            world.orgs["a"],
+            opportunity.opportunity_id,
+            status=OpportunityStatus.WON,
+            closed_at=utcnow(),
+            at=utcnow(),
+        )
+        await lifecycle.settle(stores.graph, opportunity_ids=None, now=utcnow())
+
+    world.run(close_won)
+    # when
+    found = {n["partner"]["name"]: n for n in nodes(recommend(world, "a1"))}
+    # then
+    assert "Has 2 open deal registration(s) (-2)" in found["Org b"]["reasons"]
+    assert found["Org b"]["score"] == 3  # 5 - 2
+    assert "Won 1 deal(s) with you (+1)" in found["Org c"]["reasons"]
+    assert found["Org c"]["score"] == 5  # 4 + 1
 
 
 def test_recommendations_never_reveal_counts_only_presence(world: World) -> None:

@@ -46,6 +46,21 @@ OPERATIONS: dict[str, str] = {
         account { crmId } partnerPopulations } } } }""",
     "recommend": """query($id: ID!) { recommendPartnersForAccount(accountId: $id) {
         edges { node { partner { id } } } } }""",
+    "registerDeal": """mutation($id: ID!) { registerDeal(input: {vendorId: $id, role: SI,
+        amount: "10", currency: "USD", expectedClose: "2027-06-30", domains: ["shared2.com"]})
+        { registration { id } errors { code } } }""",
+    "reviewDeal": """mutation($id: ID!) { reviewDealRegistration(input: {id: $id,
+        decision: REJECT, reason: "no"}) { registration { status } errors { code } } }""",
+    "extendDeal": """mutation($id: ID!) { extendDealRegistration(input: {id: $id}) {
+        registration { status } errors { code } } }""",
+    "withdrawDeal": """mutation($id: ID!) { withdrawDealRegistration(input: {id: $id}) {
+        registration { status } errors { code } } }""",
+    "dealAccount": """query($id: ID!) { node(id: $id) { ... on DealRegistration {
+        account { id } } } }""",
+    "dealsOnAccount": """query($id: ID!) { dealRegistrations(side: VENDOR, accountId: $id) {
+        edges { node { id } } } }""",
+    "setDirectOnly": """mutation($id: ID!) { setDirectOnly(input: {accountIds: [$id],
+        directOnly: true}) { changedAccountIds errors { code } } }""",
 }
 # Operations that take no object: tried by bad credentials only.
 LISTS: dict[str, str] = {
@@ -55,6 +70,8 @@ LISTS: dict[str, str] = {
     "auditLog": "{ auditLog { edges { node { id } } } }",
     "accounts": "{ accounts { totalCount edges { node { id } } } }",
     "coSellAccounts": "{ coSellAccounts { edges { node { account { id } } } } }",
+    "dealRegistrations": "{ dealRegistrations(side: PARTNER) { edges { node { id } } } }",
+    "dealProgram": "{ dealProgram { expiryDays } }",
 }
 
 NULL, VISIBLE = "null", "visible"
@@ -102,6 +119,31 @@ CASES: list[tuple[str, str, str, str]] = [
     ("b", "recommend", "A_ACCOUNT", "NOT_FOUND"),  # a partner's account
     ("c", "recommend", "A_ACCOUNT", "NOT_FOUND"),
     ("a", "recommend", "A_ACCOUNT", VISIBLE),  # control
+    # deal registrations: b registered with vendor a (REG_BA); d is b's partner, not a's
+    ("c", "registerDeal", "A", "NOT_FOUND"),  # a non-partner cannot register
+    ("d", "registerDeal", "A", "NOT_FOUND"),  # nor a partner's partner
+    ("c", "registerDeal", "OPEN", "NOT_FOUND"),  # discoverable is not partnered
+    ("a_ro", "registerDeal", "B", "FORBIDDEN"),
+    ("a_read_token", "registerDeal", "B", "FORBIDDEN"),
+    ("c", "node", "REG_BA", NULL),
+    ("d", "node", "REG_BA", NULL),
+    ("b", "node", "REG_BA", VISIBLE),  # control: the partner
+    ("a", "node", "REG_BA", VISIBLE),  # control: the vendor
+    ("b", "dealAccount", "REG_BA", NULL),  # the partner never gets the vendor's account
+    ("a", "dealAccount", "REG_BA", VISIBLE),  # control
+    ("c", "reviewDeal", "REG_BA", "NOT_FOUND"),
+    ("d", "reviewDeal", "REG_BA", "NOT_FOUND"),
+    ("b", "reviewDeal", "REG_BA", "FORBIDDEN"),  # a partner cannot review its own
+    ("a_rep", "reviewDeal", "REG_BA", "FORBIDDEN"),  # a sales rep does not review
+    ("a_read_token", "reviewDeal", "REG_BA", "FORBIDDEN"),
+    ("c", "extendDeal", "REG_BA", "NOT_FOUND"),
+    ("b", "extendDeal", "REG_BA", "FORBIDDEN"),
+    ("c", "withdrawDeal", "REG_BA", "NOT_FOUND"),
+    ("d", "withdrawDeal", "REG_BA", "NOT_FOUND"),
+    ("a", "withdrawDeal", "REG_BA", "FORBIDDEN"),  # only the partner withdraws
+    ("b", "dealsOnAccount", "A_ACCOUNT", VISIBLE),  # b's own vendor list: empty, below
+    ("b", "setDirectOnly", "A_ACCOUNT", VISIBLE),  # changes nothing of a's: see below
+    ("a_ro", "setDirectOnly", "A_ACCOUNT", "FORBIDDEN"),
     ("a", "node", "BAD_ID", "BAD_USER_INPUT"),
     ("a", "sharing", "P_AB", "BAD_USER_INPUT"),  # an ID of the wrong type
 ]
@@ -121,6 +163,12 @@ ORACLE_PAIRS = [
     ("c", "overlaps", "A", "MISSING_ORG"),
     ("b", "node", "A_ACCOUNT", "MISSING_ACCOUNT"),
     ("b", "recommend", "A_ACCOUNT", "MISSING_ACCOUNT"),
+    ("c", "node", "REG_BA", "MISSING_REG"),
+    ("c", "reviewDeal", "REG_BA", "MISSING_REG"),
+    ("d", "withdrawDeal", "REG_BA", "MISSING_REG"),
+    ("c", "registerDeal", "A", "MISSING_ORG"),
+    ("b", "setDirectOnly", "A_ACCOUNT", "MISSING_ACCOUNT"),
+    ("b", "dealsOnAccount", "A_ACCOUNT", "MISSING_ACCOUNT"),
 ]
 
 
@@ -154,6 +202,8 @@ def outcome(body: dict[str, Any]) -> str:
         return NULL
     if isinstance(value, dict) and value.get("errors"):
         return str(value["errors"][0]["code"])
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value.values())) is None:
+        return NULL  # the one field asked of a visible object is withheld
     return VISIBLE
 
 
@@ -190,6 +240,14 @@ def build(world: World) -> Matrix:
     world.tokens["garbage"] = "tdm_a_" + "x" * 43
     world.tokens["expired"], world.tokens["revoked"] = world.run(_dead_tokens(world, a))
     account_id = _accounts(world)
+    registered = world.gql(
+        "b",
+        """mutation($id: ID!) { registerDeal(input: {vendorId: $id, role: RESELLER,
+        amount: "1000", currency: "USD", expectedClose: "2027-06-30",
+        domains: ["shared1.com"]}) { registration { id status } errors { code } } }""",
+        id=gid("Org", a),
+    )["data"]["registerDeal"]
+    assert registered["registration"]["status"] == "PENDING_REVIEW", registered
     return Matrix(
         world,
         {
@@ -207,6 +265,8 @@ def build(world: World) -> Matrix:
             "A_ACCOUNT": account_id,
             "MISSING_ACCOUNT": gid("Account", new_id()),
             "BAD_ID": "definitely-not-a-global-id",
+            "REG_BA": registered["registration"]["id"],
+            "MISSING_REG": gid("DealRegistration", new_id()),
         },
     )
 
@@ -346,3 +406,29 @@ def test_lists_never_hold_another_orgs_objects(matrix: Matrix) -> None:
     assert b_audit
     assert a_audit
     assert not {e["node"]["id"] for e in b_audit} & {e["node"]["id"] for e in a_audit}
+
+
+def test_deal_registrations_stay_between_vendor_and_partner(matrix: Matrix) -> None:
+    """b's registration with a: a and b see it; c and d never do, in any list; b's
+    attempt to mark a's account direct-only changed nothing; b never sees amounts of,
+    or the identity of, other registrants."""
+    for actor in ("c", "d"):
+        for side in ("VENDOR", "PARTNER"):
+            body = matrix.run(
+                actor,
+                f"{{ dealRegistrations(side: {side}) {{ edges {{ node {{ id }} }} }} }}",
+            )
+            assert body["data"]["dealRegistrations"]["edges"] == []
+    a_list = matrix.run("a", "{ dealRegistrations(side: VENDOR) { edges { node { id } } } }")
+    assert matrix.targets["REG_BA"] in str(a_list)
+    b_vendor = matrix.run("b", OPERATIONS["dealsOnAccount"], "A_ACCOUNT")
+    assert b_vendor["data"]["dealRegistrations"]["edges"] == []
+    b_marks = matrix.run("b", OPERATIONS["setDirectOnly"], "A_ACCOUNT")
+    assert b_marks["data"]["setDirectOnly"]["changedAccountIds"] == []
+    seen = matrix.run(
+        "b",
+        """query($id: ID!) { node(id: $id) { ... on DealRegistration { reasons
+        opportunityId coRegistrants { role status } } } }""",
+        "REG_BA",
+    )["data"]["node"]
+    assert seen == {"reasons": [], "opportunityId": None, "coRegistrants": []}
