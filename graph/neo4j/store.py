@@ -16,18 +16,25 @@ from neo4j.exceptions import ConfigurationError as DriverConfigurationError
 from neo4j.exceptions import ConstraintError
 
 from graph.errors import BadInput, ConfigurationError, Conflict, Forbidden, NotFound
+from graph.matrix_cache import MatrixCache
 from graph.model import (
+    ID_ORDER,
+    NO_FILTER,
     Account,
+    AccountFilter,
     AccountUpsert,
     KeyKind,
     KeyState,
     Org,
     OverlapCell,
     OverlapMatch,
+    OverlapOrder,
+    OverlapSort,
     Page,
     Partnership,
     PartnershipStatus,
     SharingRule,
+    SortDirection,
     UpsertResult,
 )
 from graph.neo4j import cypher, deal_cypher, intro_cypher, touch_cypher
@@ -53,7 +60,7 @@ from graph.neo4j.records import (
     to_datetime,
 )
 from graph.neo4j.touches import Neo4jTouches
-from graph.paging import check_first
+from graph.paging import after_key, check_first, order_cursor
 
 T = TypeVar("T")
 
@@ -124,6 +131,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
         self._server = describe(url)
         self._database = database
         self._allow_reset = allow_reset
+        self.matrix_cache = MatrixCache()
         auth = (user, password or "") if user else None
         try:
             self._driver: AsyncDriver = AsyncGraphDatabase.driver(
@@ -208,6 +216,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
             async with self._driver.session(database=self._database) as session:
                 result = await session.run(cypher.RESET)
                 await result.consume()
+        self.matrix_cache.clear()
 
     async def dump(self) -> list[str]:
         if not self._allow_reset:
@@ -358,6 +367,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
                     tx, cypher.REPLACE_ACCOUNTS, {"org": acting_org, "rows": old, "at": at}
                 )
                 await _delete_orphan_keys(tx, {h for hs in unlinked for h in hs})
+            await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
             return existing
 
         existing = await self._transaction(work, write=True)
@@ -380,6 +390,8 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
             await _lock_key_state(tx)
             rows = await _rows(tx, cypher.DELETE_ACCOUNTS, {"org": acting_org, "crm_ids": unique})
             await _delete_orphan_keys(tx, {h for r in rows for h in r["hs"]})
+            if rows:
+                await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
             return [r["crm_id"] for r in rows]
 
         return await self._transaction(work, write=True)
@@ -441,11 +453,21 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
         if not wanted:
             return []
 
+        cache_key = MatrixCache.key(acting_org, partner_org, kinds)
+
         async def work(tx: AsyncManagedTransaction) -> list[OverlapCell]:
-            sizes = {
-                row["id"]: int(row["n"])
-                for row in await _rows(tx, cypher.ORG_SIZES, {"orgs": [acting_org, partner_org]})
+            # Versions first, then the matrix (see graph/matrix_cache.py).
+            orgs = {
+                row["id"]: (int(row["version"]), int(row["n"]))
+                for row in await _rows(
+                    tx, cypher.ACCOUNTS_VERSIONS, {"orgs": [acting_org, partner_org]}
+                )
             }
+            versions = (orgs[acting_org][0], orgs[partner_org][0])
+            cached = self.matrix_cache.get(cache_key, versions)
+            if cached is not None:
+                return cached
+            sizes = {org: n for org, (_, n) in orgs.items()}
             # The walk costs about the start side's accounts: start from the smaller one.
             swap = sizes.get(partner_org, 0) < sizes.get(acting_org, 0)
             start, other = (partner_org, acting_org) if swap else (acting_org, partner_org)
@@ -458,7 +480,9 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
                     OverlapCell(c.partner_population, c.my_population, c.partner_count, c.my_count)
                     for c in cells
                 ]
-            return sorted(cells, key=lambda c: (c.my_population, c.partner_population))
+            cells = sorted(cells, key=lambda c: (c.my_population, c.partner_population))
+            self.matrix_cache.put(cache_key, versions, cells)
+            return cells
 
         return await self._transaction(work, write=False)
 
@@ -472,24 +496,46 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
         kinds: Sequence[KeyKind],
         first: int,
         after: str | None = None,
+        order: OverlapOrder = ID_ORDER,
+        where: AccountFilter = NO_FILTER,
     ) -> Page[OverlapMatch]:
         check_first(first)
+        start = after_key(order, after)  # BadInput before any read
         populations = sorted(set(partner_populations))
         wanted = sorted({str(kind) for kind in kinds})
         if not populations or not wanted:
             return Page(items=[], has_next=False, cursors=[])
-        rows = await self._read(
-            cypher.OVERLAPPING_ACCOUNTS,
-            org=acting_org,
-            partner=partner_org,
-            after=after or "",
-            population=my_population,
-            populations=populations,
-            kinds=wanted,
-            limit=first + 1,
-        )
+        params: dict[str, Any] = {
+            "org": acting_org,
+            "partner": partner_org,
+            "population": my_population,
+            "populations": populations,
+            "kinds": wanted,
+            "limit": first + 1,
+            "starts": where.name_starts_with,
+            "contains": where.name_contains,
+            "owner": where.owner,
+        }
+        if order == ID_ORDER:  # off the (org_id, id) index, stopping at the limit
+            query = cypher.OVERLAPPING_ACCOUNTS
+            params["after"] = start[1] if start is not None else ""
+        else:
+            desc = order.direction is SortDirection.DESC
+            query = cypher.OVERLAPPING_ACCOUNTS_DESC if desc else cypher.OVERLAPPING_ACCOUNTS_ASC
+            value, after_id = start if start is not None else (None, None)
+            missing = order.field is OverlapSort.OWNER and value is None
+            params |= {
+                "after": "",
+                "field": order.field.value,
+                "after_n": 0 if missing else 1,
+                "after_v": "" if value is None else value,
+                "after_id": after_id,
+            }
+        rows = await self._read(query, **params)
         items, has_next = _page(rows, first, overlap_match_from)
-        return Page(items=items, has_next=has_next, cursors=[m.account.id for m in items])
+        return Page(
+            items=items, has_next=has_next, cursors=[order_cursor(order, m.account) for m in items]
+        )
 
     # --- key rotation -----------------------------------------------------------------
 

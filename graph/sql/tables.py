@@ -55,6 +55,8 @@ class OrgRow(Base):
     region: Mapped[str]
     discoverable: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    # Bumped by every account write of the org (graph/matrix_cache.py).
+    accounts_version: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
 
 
 class PartnershipRow(Base):
