@@ -199,6 +199,45 @@ class OverlapMatch:
     partner: tuple[PartnerMatch, ...]  # ordered by the partner account's id
 
 
+class OverlapSort(enum.StrEnum):
+    """What the overlap list is ordered by: one of my own account's fields, then its id."""
+
+    ID = "ID"
+    NAME = "NAME"
+    OWNER = "OWNER"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+
+
+class SortDirection(enum.StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapOrder:
+    """Sort key (field value, account id), ascending or descending as a whole. Text
+    compares by code point; a missing owner sorts before every owner (first when
+    ascending, last when descending)."""
+
+    field: OverlapSort = OverlapSort.ID
+    direction: SortDirection = SortDirection.ASC
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFilter:
+    """Filters on my own accounts. Name matches ignore case (ASCII letters on SQLite, all
+    letters elsewhere); owner is an exact match. None means no filter."""
+
+    name_starts_with: str | None = None
+    name_contains: str | None = None
+    owner: str | None = None
+
+
+ID_ORDER = OverlapOrder()
+NO_FILTER = AccountFilter()
+
+
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a keyset-paginated list. Cursors are the store's sort keys."""

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from graph.errors import BadInput
-from graph.model import Page
+from graph.model import Account, OverlapOrder, OverlapSort, Page
 
 T = TypeVar("T")
+
+# A sort value as the cursor carries it: text, a timestamp, or a missing owner.
+SortValue = str | datetime | None
 
 
 def check_first(first: int) -> None:
@@ -21,3 +26,49 @@ def page(items: list[T], first: int, key: Callable[[T], str]) -> Page[T]:
     there is a next page), with each item's cursor from `key`."""
     shown = items[:first]
     return Page(items=shown, has_next=len(items) > first, cursors=[key(i) for i in shown])
+
+
+def sort_value(order: OverlapOrder, account: Account) -> SortValue:
+    """The value of `order`'s field on `account` (None for the id order)."""
+    match order.field:
+        case OverlapSort.ID:
+            return None
+        case OverlapSort.NAME:
+            return account.name
+        case OverlapSort.OWNER:
+            return account.owner
+        case OverlapSort.CREATED_AT:
+            return account.created_at
+        case OverlapSort.UPDATED_AT:
+            return account.updated_at
+
+
+def order_cursor(order: OverlapOrder, account: Account) -> str:
+    """The keyset cursor of `account` in `order`: the order itself, the sort value and the
+    id, so that a cursor is only ever accepted by the order that made it."""
+    value = sort_value(order, account)
+    encoded = value.isoformat() if isinstance(value, datetime) else value
+    return json.dumps([order.field.value, order.direction.value, encoded, account.id])
+
+
+def after_key(order: OverlapOrder, cursor: str | None) -> tuple[SortValue, str] | None:
+    """The (sort value, id) after which a page in `order` starts; BadInput for a cursor
+    that is malformed or was made by another order."""
+    if cursor is None:
+        return None
+    try:
+        field, direction, value, account_id = json.loads(cursor)
+    except (ValueError, TypeError):
+        raise BadInput("after is not a valid cursor", field="after") from None
+    if field != order.field.value or direction != order.direction.value:
+        raise BadInput("after is a cursor of another order", field="after")
+    if not isinstance(account_id, str) or not (value is None or isinstance(value, str)):
+        raise BadInput("after is not a valid cursor", field="after")
+    if order.field in (OverlapSort.CREATED_AT, OverlapSort.UPDATED_AT):
+        try:
+            return datetime.fromisoformat(value or ""), account_id
+        except ValueError:
+            raise BadInput("after is not a valid cursor", field="after") from None
+    if value is None and order.field is not OverlapSort.OWNER and order.field is not OverlapSort.ID:
+        raise BadInput("after is not a valid cursor", field="after")
+    return value, account_id

@@ -19,22 +19,27 @@ from typing import Protocol
 from graph.deal_port import DealStore
 from graph.intro_port import IntroStore
 from graph.model import (
+    ID_ORDER,
+    NO_FILTER,
     Account,
+    AccountFilter,
     AccountUpsert,
     KeyKind,
     KeyState,
     Org,
     OverlapCell,
     OverlapMatch,
+    OverlapOrder,
     Page,
     Partnership,
     PartnershipStatus,
     SharingRule,
     UpsertResult,
 )
+from graph.touch_port import TouchStore
 
 
-class GraphStore(DealStore, IntroStore, Protocol):
+class GraphStore(DealStore, IntroStore, TouchStore, Protocol):
     @property
     def backend(self) -> str:
         """Short backend name: "sqlite", "postgresql" or "neo4j"."""
@@ -193,11 +198,15 @@ class GraphStore(DealStore, IntroStore, Protocol):
         kinds: Sequence[KeyKind],
         first: int,
         after: str | None = None,
+        order: OverlapOrder = ID_ORDER,
+        where: AccountFilter = NO_FILTER,
     ) -> Page[OverlapMatch]:
-        """My accounts (in `my_population` when given) sharing a key of `kinds` with a
-        partner account in one of `partner_populations`, ordered by my account id, each
-        with those partner accounts (only the requested populations are ever read or
-        returned). An empty `partner_populations` yields an empty page."""
+        """My accounts (in `my_population` when given, passing `where`) sharing a key of
+        `kinds` with a partner account in one of `partner_populations`, in `order` (my
+        own fields only, the id breaking ties), each with those partner accounts (only
+        the requested populations are ever read or returned). An empty
+        `partner_populations` yields an empty page. Cursors come from
+        graph.paging.order_cursor; a cursor of another order is BadInput."""
         ...
 
     # --- key rotation -------------------------------------------------------------------

@@ -11,11 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from graph.errors import NotFound
+from graph.errors import BadInput, NotFound
 from graph.identity import CountAnswer, IdentityStore
 from graph.model import (
+    ID_ORDER,
+    NO_FILTER,
+    AccountFilter,
     KeyKind,
     OverlapMatch,
+    OverlapOrder,
     Page,
     Partnership,
     PartnershipStatus,
@@ -31,6 +35,7 @@ from resolvers.actor import Actor, Permission
 # Names are a weak key: matching on them is opt-in per org, which is not offered yet.
 MATCH_KINDS = (KeyKind.DOMAIN, KeyKind.DUNS)
 NO_SUCH_PARTNER = "no such partner"
+MAX_FILTER_TEXT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +152,17 @@ async def overlaps(
     first: int,
     after: str | None,
     now: datetime,
+    order: OverlapOrder = ID_ORDER,
+    where: AccountFilter = NO_FILTER,
 ) -> Page[OverlapView]:
     actor.require(Permission.READ)
+    for name, text in (
+        ("filter.nameStartsWith", where.name_starts_with),
+        ("filter.nameContains", where.name_contains),
+        ("filter.owner", where.owner),
+    ):
+        if text is not None and len(text) > MAX_FILTER_TEXT:
+            raise BadInput(f"at most {MAX_FILTER_TEXT} characters", field=name)
     _, granted = await _granted(graph, actor, partner_id)
     listable = {p: g for p, g in granted.items() if g.shows_identities}
     if partner_population is not None:
@@ -161,6 +175,8 @@ async def overlaps(
         kinds=MATCH_KINDS,
         first=first,
         after=after,
+        order=order,
+        where=where,
     )
     await audit.record(
         identity,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
-from graph.model import SharingLevel
+from graph.model import AccountFilter, OverlapSort, SharingLevel, SortDirection
+from graph.model import OverlapOrder as StoreOrder
 from privacy.thresholds import CellView
 from resolvers import overlaps
 from resolvers.overlaps import OverlapView, PartnerDetails
@@ -16,6 +19,29 @@ from schema.orgs import OrgNode, load_org
 from schema.pagination import edges_of, window
 
 CURSOR_KIND = "overlaps"
+
+strawberry.enum(
+    OverlapSort,
+    name="OverlapSortField",
+    description="One of my own account's fields; the account id breaks ties.",
+)
+strawberry.enum(SortDirection)
+
+
+@strawberry.input(description="The order of the overlap list; by default my account ids.")
+class OverlapOrder:
+    field: OverlapSort = OverlapSort.ID
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input(
+    description="Filters on my own accounts (never on the partner's). Name matches ignore "
+    "case; owner matches exactly."
+)
+class OverlapFilter:
+    name_starts_with: str | None = None
+    name_contains: str | None = None
+    owner: str | None = None
 
 
 @strawberry.type(name="OverlapCell", description="One (my population x partner population) pair.")
@@ -127,6 +153,15 @@ class OverlapQueries:
         partner_population: str | None = None,
         first: int | None = None,
         after: str | None = None,
+        order_by: Annotated[
+            OverlapOrder | None,
+            strawberry.argument(
+                description="Sort by one of my own fields. A cursor works only with the "
+                "order that made it (BAD_USER_INPUT otherwise). A missing owner sorts "
+                "first ascending, last descending."
+            ),
+        ] = None,
+        filter: OverlapFilter | None = None,
     ) -> OverlapConnection:
         context, actor = info.context, info.context.actor
         partner = decode(partner_id, "Org", field="partnerId")
@@ -140,6 +175,10 @@ class OverlapQueries:
             partner_population=partner_population,
             first=size,
             after=key,
+            order=StoreOrder(order_by.field, order_by.direction) if order_by else StoreOrder(),
+            where=AccountFilter(filter.name_starts_with, filter.name_contains, filter.owner)
+            if filter
+            else AccountFilter(),
             now=context.now(),
         )
         edges, page_info = edges_of(CURSOR_KIND, page, Overlap.from_view)

@@ -17,6 +17,7 @@ from schema.cosell import CoSellQueries
 from schema.deals import DealMutations, DealQueries, DealRegistrationNode
 from schema.errors import ErrorCodes
 from schema.events import Subscription
+from schema.influence import InfluenceMutations, InfluenceQueries, TouchNode
 from schema.intros import AccountAskNode, IntroductionNode, IntroMutations, IntroQueries
 from schema.opportunities import OpportunityMutations, OpportunityNode, OpportunityQueries
 from schema.orgs import OrgNode
@@ -53,6 +54,7 @@ Query = merge_types(
         DealQueries,
         OpportunityQueries,
         IntroQueries,
+        InfluenceQueries,
     ),
 )
 Mutation = merge_types(
@@ -65,6 +67,7 @@ Mutation = merge_types(
         OpportunityMutations,
         DealMutations,
         IntroMutations,
+        InfluenceMutations,
     ),
 )
 
@@ -88,6 +91,7 @@ def build_schema() -> strawberry.Schema:
             DealRegistrationNode,
             IntroductionNode,
             AccountAskNode,
+            TouchNode,
         ],
         extensions=[ErrorCodes],
     )

@@ -20,7 +20,14 @@ from graph.deals import (
     OpportunityStatus,
     OpportunityUpsert,
 )
-from graph.intros import AccountAsk, AskKind, AskStatus, Introduction, IntroStatus
+from graph.intros import (
+    AccountAsk,
+    AskKind,
+    AskStatus,
+    IntroducedEdge,
+    Introduction,
+    IntroStatus,
+)
 from graph.model import (
     AccountUpsert,
     HashedKey,
@@ -31,6 +38,7 @@ from graph.model import (
     PartnershipStatus,
 )
 from graph.port import GraphStore
+from graph.touches import Touch, TouchKind, TouchStatus
 from resolvers.deals.rules import claim_key
 
 BASE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -276,3 +284,103 @@ async def link(
         assert moved is not None
         p = moved
     return p
+
+
+# --- influence: touches and INTRODUCED edges ---------------------------------------------
+
+
+def make_touch(
+    vendor_org: str,
+    partner_org: str,
+    account_id: str,
+    *,
+    opportunity_id: str | None = None,
+    external_id: str | None = None,
+    kind: TouchKind = TouchKind.CO_SELL_MEETING,
+    when: datetime | None = None,
+    weight: Decimal = Decimal("1"),
+    status: TouchStatus = TouchStatus.CONFIRMED,
+    recorded_by: str | None = None,
+    tid: str | None = None,
+    created: datetime | None = None,
+) -> Touch:
+    """A touch recorded by the vendor (unless `recorded_by` says otherwise)."""
+    n = next(_counter)
+    moment = when or at(n)
+    return Touch(
+        id=tid or new_id(),
+        vendor_org=vendor_org,
+        partner_org=partner_org,
+        external_id=external_id or f"ext-{n}",
+        kind=kind,
+        at=moment,
+        weight=weight,
+        account_id=account_id,
+        opportunity_id=opportunity_id,
+        status=status,
+        recorded_by=recorded_by or vendor_org,
+        created_at=created or moment,
+    )
+
+
+async def introduce(
+    store: GraphStore, credited_org: str, from_org: str, to_org: str, when: datetime
+) -> IntroducedEdge:
+    """An INTRODUCED edge written the way the service writes it: an introduction from
+    `from_org` to `to_org` (brokered by `credited_org`, or direct when it is `from_org`)
+    accepted through `accept_introduction` at `when`. The partnership the acceptance
+    creates is ended right away, so the same pair can be introduced again."""
+    broker = None if credited_org == from_org else credited_org
+    iid = new_id()
+    intro = Introduction(
+        id=iid,
+        requester_org=from_org,
+        target_org=to_org,
+        broker_org=broker,
+        message="Meet",
+        status=IntroStatus.REQUESTED,
+        requested_by="user-1",
+        created_at=when - timedelta(days=1),
+        updated_at=when - timedelta(days=1),
+        expires_at=when + timedelta(days=30),
+        pair_key=intro_pair_key(from_org, to_org),
+    )
+    await store.insert_introduction(intro)
+    partnership = Partnership(
+        id=new_id(),
+        inviter_id=from_org,
+        invitee_id=to_org,
+        status=PartnershipStatus.ACTIVE,
+        created_at=when,
+        updated_at=when,
+        activated_at=when,
+    )
+    accepted = Introduction(
+        id=iid,
+        requester_org=from_org,
+        target_org=to_org,
+        broker_org=broker,
+        message="Meet",
+        status=IntroStatus.ACCEPTED,
+        requested_by="user-1",
+        created_at=intro.created_at,
+        updated_at=when,
+        expires_at=intro.expires_at,
+        pair_key=intro.pair_key,
+        decided_at=when,
+        decided_by_org=to_org,
+        partnership_id=partnership.id,
+    )
+    edge = IntroducedEdge(
+        introduction_id=iid, credited_org=credited_org, from_org=from_org, to_org=to_org, at=when
+    )
+    assert await store.accept_introduction(intro, accepted, partnership, edge) == accepted
+    ended = await store.transition_partnership(
+        from_org,
+        partnership.id,
+        expected=[PartnershipStatus.ACTIVE],
+        new_status=PartnershipStatus.ENDED,
+        at=when,
+    )
+    assert ended is not None
+    return edge

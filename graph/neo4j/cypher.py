@@ -310,11 +310,18 @@ RETURN {population: population, count: n} AS row
 ORDER BY population
 """
 
-# Accounts per org, from the Org nodes' OWNS degrees (no scan); missing orgs count 0.
-ORG_SIZES: Final = """
+# Every account write bumps its org's version in the same transaction, so that a cached
+# overlap matrix can tell in one read whether either org changed (graph/matrix_cache.py).
+BUMP_ACCOUNTS_VERSION: Final = """
+MATCH (o:Org {id: $org})
+SET o.accounts_version = coalesce(o.accounts_version, 0) + 1
+"""
+
+ACCOUNTS_VERSIONS: Final = """
 UNWIND $orgs AS id
 OPTIONAL MATCH (o:Org {id: id})
-RETURN {id: id, n: CASE WHEN o IS NULL THEN 0 ELSE COUNT { (o)-[:OWNS]->() } END} AS row
+RETURN {id: id, version: CASE WHEN o IS NULL THEN -1 ELSE coalesce(o.accounts_version, 0) END,
+        n: CASE WHEN o IS NULL THEN 0 ELSE COUNT { (o)-[:OWNS]->() } END} AS row
 """
 
 # Walks from $org's accounts (the caller starts from the smaller org) through the shared
@@ -334,22 +341,23 @@ RETURN {p: p, q: q, a: mine, b: theirs} AS row
 ORDER BY p, q
 """
 
-# One page of my accounts (in id order off the (org_id, id) index, stopping at the
-# limit) that share a key of $kinds with a partner account in one of $populations, each
-# with those partner accounts: only the requested populations, owner and fields.
-# `$population` is null for every population of mine.
-OVERLAPPING_ACCOUNTS: Final = """
+# Filters on my own accounts: `$population` and the rest are null when not asked for.
+_MY_ACCOUNTS: Final = """
 MATCH (a:Account)
 WHERE a.org_id = $org AND a.id > $after
   AND ($population IS NULL OR $population IN a.populations)
-  AND EXISTS {
-      MATCH (a)-[:KEYED_BY]->(k)<-[:KEYED_BY]-(b)
-      WHERE k.kind IN $kinds AND b.org_id = $partner
-        AND any(q IN b.populations WHERE q IN $populations)
-  }
-WITH a
-ORDER BY a.org_id, a.id
-LIMIT $limit
+  AND ($starts IS NULL OR toLower(a.name) STARTS WITH toLower($starts))
+  AND ($contains IS NULL OR toLower(a.name) CONTAINS toLower($contains))
+  AND ($owner IS NULL OR a.owner = $owner)
+"""
+_OVERLAPS: Final = """
+AND EXISTS {
+    MATCH (a)-[:KEYED_BY]->(k)<-[:KEYED_BY]-(b)
+    WHERE k.kind IN $kinds AND b.org_id = $partner
+      AND any(q IN b.populations WHERE q IN $populations)
+}
+"""
+_PARTNER_ACCOUNTS: Final = """
 CALL (a) {
     MATCH (a)-[:KEYED_BY]->(k)<-[:KEYED_BY]-(b)
     WHERE k.kind IN $kinds AND b.org_id = $partner
@@ -361,10 +369,79 @@ CALL (a) {
         populations: [q IN b.populations WHERE q IN $populations]
     }) AS partner
 }
+"""
+_MATCH_ROW: Final = """
 RETURN a {.*, keys: [(a)-[:KEYED_BY]->(k:AccountKey) | k {.h, .v, .kind}],
           partner: partner} AS row
+"""
+
+# One page of my accounts (in id order off the (org_id, id) index, stopping at the
+# limit) that share a key of $kinds with a partner account in one of $populations, each
+# with those partner accounts: only the requested populations, owner and fields.
+# `$after` is '' for the first page.
+OVERLAPPING_ACCOUNTS: Final = (
+    _MY_ACCOUNTS
+    + _OVERLAPS
+    + """
+WITH a
+ORDER BY a.org_id, a.id
+LIMIT $limit
+"""
+    + _PARTNER_ACCOUNTS
+    + _MATCH_ROW
+    + """
 ORDER BY a.org_id, a.id
 """
+)
+
+# The same in another order of my own fields: the key (n, v, id), where n puts a missing
+# owner lowest and v is the field's value ('' for the id order). `$after_id` is null on
+# the first page, else the cursor's (n, v, id); the whole key ascends or descends.
+_SORT_KEY: Final = """
+WITH a,
+     CASE WHEN $field = 'OWNER' AND a.owner IS NULL THEN 0 ELSE 1 END AS n,
+     CASE $field
+         WHEN 'NAME' THEN a.name
+         WHEN 'OWNER' THEN coalesce(a.owner, '')
+         WHEN 'CREATED_AT' THEN a.created_at
+         WHEN 'UPDATED_AT' THEN a.updated_at
+         ELSE ''
+     END AS v
+"""
+OVERLAPPING_ACCOUNTS_ASC: Final = (
+    _MY_ACCOUNTS
+    + _OVERLAPS
+    + _SORT_KEY
+    + """
+WHERE $after_id IS NULL OR n > $after_n
+   OR (n = $after_n AND (v > $after_v OR (v = $after_v AND a.id > $after_id)))
+WITH a, n, v
+ORDER BY n, v, a.id
+LIMIT $limit
+"""
+    + _PARTNER_ACCOUNTS
+    + _MATCH_ROW
+    + """
+ORDER BY n, v, a.id
+"""
+)
+OVERLAPPING_ACCOUNTS_DESC: Final = (
+    _MY_ACCOUNTS
+    + _OVERLAPS
+    + _SORT_KEY
+    + """
+WHERE $after_id IS NULL OR n < $after_n
+   OR (n = $after_n AND (v < $after_v OR (v = $after_v AND a.id < $after_id)))
+WITH a, n, v
+ORDER BY n DESC, v DESC, a.id DESC
+LIMIT $limit
+"""
+    + _PARTNER_ACCOUNTS
+    + _MATCH_ROW
+    + """
+ORDER BY n DESC, v DESC, a.id DESC
+"""
+)
 
 # --- key rotation ---------------------------------------------------------------------
 

@@ -16,21 +16,28 @@ from neo4j.exceptions import ConfigurationError as DriverConfigurationError
 from neo4j.exceptions import ConstraintError
 
 from graph.errors import BadInput, ConfigurationError, Conflict, Forbidden, NotFound
+from graph.matrix_cache import MatrixCache
 from graph.model import (
+    ID_ORDER,
+    NO_FILTER,
     Account,
+    AccountFilter,
     AccountUpsert,
     KeyKind,
     KeyState,
     Org,
     OverlapCell,
     OverlapMatch,
+    OverlapOrder,
+    OverlapSort,
     Page,
     Partnership,
     PartnershipStatus,
     SharingRule,
+    SortDirection,
     UpsertResult,
 )
-from graph.neo4j import cypher, deal_cypher, intro_cypher
+from graph.neo4j import cypher, deal_cypher, intro_cypher, touch_cypher
 from graph.neo4j.deals import Neo4jDeals
 from graph.neo4j.errors import describe, domain_errors
 from graph.neo4j.intros import Neo4jIntros
@@ -52,7 +59,8 @@ from graph.neo4j.records import (
     sharing_rule_params,
     to_datetime,
 )
-from graph.paging import check_first
+from graph.neo4j.touches import Neo4jTouches
+from graph.paging import after_key, check_first, order_cursor
 
 T = TypeVar("T")
 
@@ -110,7 +118,7 @@ async def _delete_orphan_keys(tx: AsyncManagedTransaction, hashes: set[str]) -> 
 _CONSTRAINT_RETRIES = 3
 
 
-class Neo4jStore(Neo4jDeals, Neo4jIntros):
+class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
     def __init__(
         self,
         url: str,
@@ -123,6 +131,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros):
         self._server = describe(url)
         self._database = database
         self._allow_reset = allow_reset
+        self.matrix_cache = MatrixCache()
         auth = (user, password or "") if user else None
         try:
             self._driver: AsyncDriver = AsyncGraphDatabase.driver(
@@ -180,7 +189,12 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros):
     # --- lifecycle --------------------------------------------------------------------
 
     async def apply_schema(self) -> None:
-        for statement in (*cypher.SCHEMA, *deal_cypher.SCHEMA, *intro_cypher.SCHEMA):
+        for statement in (
+            *cypher.SCHEMA,
+            *deal_cypher.SCHEMA,
+            *intro_cypher.SCHEMA,
+            *touch_cypher.SCHEMA,
+        ):
             await self._run_schema(statement)
         await self._run_schema(cypher.AWAIT_INDEXES)
 
@@ -202,6 +216,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros):
             async with self._driver.session(database=self._database) as session:
                 result = await session.run(cypher.RESET)
                 await result.consume()
+        self.matrix_cache.clear()
 
     async def dump(self) -> list[str]:
         if not self._allow_reset:
@@ -352,6 +367,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros):
                     tx, cypher.REPLACE_ACCOUNTS, {"org": acting_org, "rows": old, "at": at}
                 )
                 await _delete_orphan_keys(tx, {h for hs in unlinked for h in hs})
+            await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
             return existing
 
         existing = await self._transaction(work, write=True)
@@ -374,6 +390,8 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros):
             await _lock_key_state(tx)
             rows = await _rows(tx, cypher.DELETE_ACCOUNTS, {"org": acting_org, "crm_ids": unique})
             await _delete_orphan_keys(tx, {h for r in rows for h in r["hs"]})
+            if rows:
+                await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
             return [r["crm_id"] for r in rows]
 
         return await self._transaction(work, write=True)
@@ -435,11 +453,21 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros):
         if not wanted:
             return []
 
+        cache_key = MatrixCache.key(acting_org, partner_org, kinds)
+
         async def work(tx: AsyncManagedTransaction) -> list[OverlapCell]:
-            sizes = {
-                row["id"]: int(row["n"])
-                for row in await _rows(tx, cypher.ORG_SIZES, {"orgs": [acting_org, partner_org]})
+            # Versions first, then the matrix (see graph/matrix_cache.py).
+            orgs = {
+                row["id"]: (int(row["version"]), int(row["n"]))
+                for row in await _rows(
+                    tx, cypher.ACCOUNTS_VERSIONS, {"orgs": [acting_org, partner_org]}
+                )
             }
+            versions = (orgs[acting_org][0], orgs[partner_org][0])
+            cached = self.matrix_cache.get(cache_key, versions)
+            if cached is not None:
+                return cached
+            sizes = {org: n for org, (_, n) in orgs.items()}
             # The walk costs about the start side's accounts: start from the smaller one.
             swap = sizes.get(partner_org, 0) < sizes.get(acting_org, 0)
             start, other = (partner_org, acting_org) if swap else (acting_org, partner_org)
@@ -452,7 +480,9 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros):
                     OverlapCell(c.partner_population, c.my_population, c.partner_count, c.my_count)
                     for c in cells
                 ]
-            return sorted(cells, key=lambda c: (c.my_population, c.partner_population))
+            cells = sorted(cells, key=lambda c: (c.my_population, c.partner_population))
+            self.matrix_cache.put(cache_key, versions, cells)
+            return cells
 
         return await self._transaction(work, write=False)
 
@@ -466,24 +496,46 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros):
         kinds: Sequence[KeyKind],
         first: int,
         after: str | None = None,
+        order: OverlapOrder = ID_ORDER,
+        where: AccountFilter = NO_FILTER,
     ) -> Page[OverlapMatch]:
         check_first(first)
+        start = after_key(order, after)  # BadInput before any read
         populations = sorted(set(partner_populations))
         wanted = sorted({str(kind) for kind in kinds})
         if not populations or not wanted:
             return Page(items=[], has_next=False, cursors=[])
-        rows = await self._read(
-            cypher.OVERLAPPING_ACCOUNTS,
-            org=acting_org,
-            partner=partner_org,
-            after=after or "",
-            population=my_population,
-            populations=populations,
-            kinds=wanted,
-            limit=first + 1,
-        )
+        params: dict[str, Any] = {
+            "org": acting_org,
+            "partner": partner_org,
+            "population": my_population,
+            "populations": populations,
+            "kinds": wanted,
+            "limit": first + 1,
+            "starts": where.name_starts_with,
+            "contains": where.name_contains,
+            "owner": where.owner,
+        }
+        if order == ID_ORDER:  # off the (org_id, id) index, stopping at the limit
+            query = cypher.OVERLAPPING_ACCOUNTS
+            params["after"] = start[1] if start is not None else ""
+        else:
+            desc = order.direction is SortDirection.DESC
+            query = cypher.OVERLAPPING_ACCOUNTS_DESC if desc else cypher.OVERLAPPING_ACCOUNTS_ASC
+            value, after_id = start if start is not None else (None, None)
+            missing = order.field is OverlapSort.OWNER and value is None
+            params |= {
+                "after": "",
+                "field": order.field.value,
+                "after_n": 0 if missing else 1,
+                "after_v": "" if value is None else value,
+                "after_id": after_id,
+            }
+        rows = await self._read(query, **params)
         items, has_next = _page(rows, first, overlap_match_from)
-        return Page(items=items, has_next=has_next, cursors=[m.account.id for m in items])
+        return Page(
+            items=items, has_next=has_next, cursors=[order_cursor(order, m.account) for m in items]
+        )
 
     # --- key rotation -----------------------------------------------------------------
 

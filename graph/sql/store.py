@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -31,8 +32,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graph.errors import BadInput, Conflict, Forbidden
+from graph.matrix_cache import MatrixCache
 from graph.model import (
+    ID_ORDER,
+    NO_FILTER,
     Account,
+    AccountFilter,
     AccountUpsert,
     KeyKind,
     KeyState,
@@ -40,16 +45,19 @@ from graph.model import (
     OrgType,
     OverlapCell,
     OverlapMatch,
+    OverlapOrder,
+    OverlapSort,
     Page,
     PartnerMatch,
     Partnership,
     PartnershipStatus,
     SharingLevel,
     SharingRule,
+    SortDirection,
     StoredKey,
     UpsertResult,
 )
-from graph.paging import check_first, page
+from graph.paging import SortValue, after_key, check_first, order_cursor, page
 from graph.sql.intros import SqlIntros
 from graph.sql.tables import (
     GRAPH_TABLES,
@@ -63,6 +71,7 @@ from graph.sql.tables import (
     SharingRuleRow,
     metadata,
 )
+from graph.sql.touches import SqlTouches
 
 T = TypeVar("T")
 
@@ -77,7 +86,11 @@ KEY_STATE: Table = metadata.tables["key_state"]
 DEFAULT_KEY_STATE = {"id": 1, "active_version": 1, "target_version": None, "cursor": None}
 
 
-class SqlStore(SqlIntros):
+class SqlStore(SqlTouches, SqlIntros):
+    def __init__(self, url: str, *, allow_reset: bool = False) -> None:
+        super().__init__(url, allow_reset=allow_reset)
+        self.matrix_cache = MatrixCache()
+
     async def reset(self) -> None:
         if not self._allow_reset:
             raise Forbidden("reset() deletes everything; open the store with allow_reset=True")
@@ -86,6 +99,7 @@ class SqlStore(SqlIntros):
                 if table.name in GRAPH_TABLES:  # identity data may share the database
                     await session.execute(delete(table))
             await session.execute(insert(KEY_STATE).values(DEFAULT_KEY_STATE))
+        self.matrix_cache.clear()
 
     async def dump(self) -> list[str]:
         if not self._allow_reset:
@@ -401,6 +415,7 @@ class SqlStore(SqlIntros):
                 for kind, h, v in p.keys
             ]
             await _insert_many(session, KEYS, ("account_id", "org_id", "kind", "h", "v"), keys)
+            await _bump_accounts_version(session, acting_org)
         return [
             UpsertResult(
                 crm_id=row.crm_id, account_id=ids[row.crm_id][0], created=ids[row.crm_id][1]
@@ -421,6 +436,8 @@ class SqlStore(SqlIntros):
                     .execution_options(synchronize_session=False)
                 )
                 deleted.extend(await session.scalars(statement))
+            if deleted:
+                await _bump_accounts_version(session, acting_org)
         return deleted
 
     async def get_accounts(self, acting_org: str, ids: Sequence[str]) -> dict[str, Account]:
@@ -541,9 +558,23 @@ class SqlStore(SqlIntros):
             .group_by(mine.c.population, theirs.c.population)
             .order_by(mine.c.population, theirs.c.population)
         )
+        cache_key = MatrixCache.key(acting_org, partner_org, kinds)
         async with self._unit() as session:
+            # Versions first, then the matrix (see graph/matrix_cache.py).
+            query_versions = select(OrgRow.id, OrgRow.accounts_version).where(
+                OrgRow.id.in_([acting_org, partner_org])
+            )
+            found: dict[str, int] = {}
+            for org, version in await session.execute(query_versions):
+                found[org] = int(version)
+            versions = (int(found.get(acting_org, -1)), int(found.get(partner_org, -1)))
+            cached = self.matrix_cache.get(cache_key, versions)
+            if cached is not None:
+                return cached
             rows = (await session.execute(query)).all()
-        return [OverlapCell(p, q, int(m), int(t)) for p, q, m, t in rows]
+        cells = [OverlapCell(p, q, int(m), int(t)) for p, q, m, t in rows]
+        self.matrix_cache.put(cache_key, versions, cells)
+        return cells
 
     async def overlapping_accounts(
         self,
@@ -555,8 +586,11 @@ class SqlStore(SqlIntros):
         kinds: Sequence[KeyKind],
         first: int,
         after: str | None = None,
+        order: OverlapOrder = ID_ORDER,
+        where: AccountFilter = NO_FILTER,
     ) -> Page[OverlapMatch]:
         check_first(first)
+        start = after_key(order, after)  # BadInput before any read
         wanted = sorted(set(partner_populations))
         kind_values = sorted({KeyKind(kind).value for kind in kinds})
         if not wanted or not kind_values:
@@ -580,25 +614,24 @@ class SqlStore(SqlIntros):
         overlapping = exists().where(
             mine.c.account_id == AccountRow.id, mine.c.kind.in_(kind_values), shared
         )
-        # My accounts in id order, each kept when it overlaps: the first page stops early.
+        # My accounts in order, each kept when it overlaps. In id order the first page
+        # walks an index and stops early; other orders sort the overlapping accounts.
         if my_population is None:
-            query = (
-                select(AccountRow)
-                .where(AccountRow.org_id == acting_org, overlapping)
-                .order_by(AccountRow.id)
-            )
-            if after is not None:
-                query = query.where(AccountRow.id > after)
+            query = select(AccountRow).where(AccountRow.org_id == acting_org, overlapping)
+            account_id: ColumnElement[str] = ACCOUNTS.c.id
         else:  # walks the (org_id, population, account_id) index, like list_accounts
             mp = AccountPopulationRow
             query = (
                 select(AccountRow)
                 .join(mp, mp.account_id == AccountRow.id)
                 .where(mp.org_id == acting_org, mp.population == my_population, overlapping)
-                .order_by(mp.account_id)
             )
-            if after is not None:
-                query = query.where(mp.account_id > after)
+            account_id = POPULATIONS.c.account_id
+        query = query.where(*_account_filter(where))
+        keyset = _Keyset(order, account_id, postgres=self._backend == "postgresql")
+        if start is not None:
+            query = query.where(keyset.after(*start))
+        query = query.order_by(*keyset.order_by())
         async with self._unit() as session:
             rows = list(await session.scalars(query.limit(first + 1)))
             rows_page = page(rows, first, lambda r: r.id)
@@ -653,7 +686,11 @@ class SqlStore(SqlIntros):
                     ),
                 )
             )
-        return Page(items=items, has_next=rows_page.has_next, cursors=rows_page.cursors)
+        return Page(
+            items=items,
+            has_next=rows_page.has_next,
+            cursors=[order_cursor(order, a) for a in accounts],
+        )
 
     # key rotation
 
@@ -869,6 +906,79 @@ class _SharedKeys:
                 self.theirs.c.kind.in_(values),
             ),
         )
+
+
+class _Keyset:
+    """ORDER BY and the after-cursor predicate for one overlap order over my accounts:
+    (value, id), the whole key ascending or descending; a missing owner sorts lowest."""
+
+    def __init__(self, order: OverlapOrder, account_id: ColumnElement[str], *, postgres: bool):
+        self.desc = order.direction is SortDirection.DESC
+        self.id = account_id
+        self.nullable = order.field is OverlapSort.OWNER
+        column: ColumnElement[Any] | None = {
+            OverlapSort.ID: None,
+            OverlapSort.NAME: ACCOUNTS.c.name,
+            OverlapSort.OWNER: ACCOUNTS.c.owner,
+            OverlapSort.CREATED_AT: ACCOUNTS.c.created_at,
+            OverlapSort.UPDATED_AT: ACCOUNTS.c.updated_at,
+        }[order.field]
+        if column is not None and postgres and order.field in (OverlapSort.NAME, OverlapSort.OWNER):
+            column = column.collate("C")  # code points, whatever the database's locale
+        self.value = column
+
+    def _beyond(self, column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
+        beyond: ColumnElement[bool] = column < value if self.desc else column > value
+        return beyond
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        terms: list[ColumnElement[Any]] = []
+        if self.value is not None:
+            if not self.nullable:
+                terms.append(self.value.desc() if self.desc else self.value.asc())
+            else:
+                terms.append(
+                    self.value.desc().nulls_last() if self.desc else self.value.asc().nulls_first()
+                )
+        terms.append(self.id.desc() if self.desc else self.id.asc())
+        return terms
+
+    def after(self, value: SortValue, account_id: str) -> ColumnElement[bool]:
+        past_id = self._beyond(self.id, account_id)
+        if self.value is None:
+            return past_id
+        if value is None:  # after a missing owner: the other missing ones, then (asc) all
+            missing = and_(self.value.is_(None), past_id)
+            return missing if self.desc else or_(missing, self.value.is_not(None))
+        past = or_(self._beyond(self.value, value), and_(self.value == value, past_id))
+        return or_(past, self.value.is_(None)) if self.nullable and self.desc else past
+
+
+def _like(text: str, *, prefix: bool) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%" if prefix else f"%{escaped}%"
+
+
+def _account_filter(where: AccountFilter) -> list[ColumnElement[bool]]:
+    """`where` on my accounts: name matches without case (lower() on both sides, so the
+    store's own notion of case applies), owner exactly."""
+    terms: list[ColumnElement[bool]] = []
+    name = func.lower(ACCOUNTS.c.name)
+    for text, prefix in ((where.name_starts_with, True), (where.name_contains, False)):
+        if text is not None:
+            terms.append(name.like(func.lower(literal(_like(text, prefix=prefix))), escape="\\"))
+    if where.owner is not None:
+        terms.append(ACCOUNTS.c.owner == where.owner)
+    return terms
+
+
+async def _bump_accounts_version(session: AsyncSession, org_id: str) -> None:
+    await session.execute(
+        update(OrgRow)
+        .where(OrgRow.id == org_id)
+        .values(accounts_version=OrgRow.accounts_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _party(org_id: str) -> ColumnElement[bool]:

@@ -55,6 +55,8 @@ class OrgRow(Base):
     region: Mapped[str]
     discoverable: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    # Bumped by every account write of the org (graph/matrix_cache.py).
+    accounts_version: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
 
 
 class PartnershipRow(Base):
@@ -491,6 +493,38 @@ class AccountAskRow(Base):
     )
 
 
+# influence: touches
+
+
+class TouchRow(Base):
+    """A partner's influence on one of the vendor's accounts or opportunities. Unique per
+    (vendor, recording org, external id): recording again replaces. `account_id` and
+    `opportunity_id` are no foreign keys, like the pipeline's."""
+
+    __tablename__ = "touches"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    vendor_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    partner_org: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    recorded_by: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    external_id: Mapped[str] = mapped_column(key_type())
+    kind: Mapped[str]
+    at: Mapped[datetime]
+    weight: Mapped[Decimal] = mapped_column(Money())
+    account_id: Mapped[str] = mapped_column(key_type())
+    opportunity_id: Mapped[str | None] = mapped_column(key_type())
+    status: Mapped[str]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("vendor_org", "recorded_by", "external_id"),
+        Index("ix_touches_vendor_org_opportunity_id_at", "vendor_org", "opportunity_id", "at"),
+        Index("ix_touches_vendor_org_account_id_at", "vendor_org", "account_id", "at"),
+        Index("ix_touches_vendor_org_id", "vendor_org", "id"),
+        Index("ix_touches_partner_org_id", "partner_org", "id"),
+    )
+
+
 metadata = Base.metadata
 
 GRAPH_TABLES = frozenset(
@@ -511,6 +545,7 @@ GRAPH_TABLES = frozenset(
         "introductions",
         "introduced_edges",
         "account_asks",
+        "touches",
     }
 )
 IDENTITY_TABLES = frozenset(

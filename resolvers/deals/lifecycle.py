@@ -21,6 +21,7 @@ from resolvers.deals import rules
 from resolvers.deals.announce import announce
 from resolvers.deals.rules import DealAction
 from resolvers.events import EventBroker
+from resolvers.influence import touches
 
 NO_SUCH_REGISTRATION = "no such deal registration"
 MAX_NOTE = 1_000
@@ -187,6 +188,8 @@ async def _write(
     written = await graph.update_deal(current, new, transition)
     if written is None:
         raise Conflict("the registration changed meanwhile; read it again", field="id")
+    if action is DealAction.APPROVE:
+        await touches.from_registration(graph, written)
     await audit.record(
         identity,
         actor,

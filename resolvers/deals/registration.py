@@ -20,6 +20,7 @@ from resolvers.deals.announce import announce
 from resolvers.deals.opportunities import RowProblem, parse_amount, parse_currency
 from resolvers.events import EventBroker
 from resolvers.ids import new_id
+from resolvers.influence import touches
 
 NO_SUCH_VENDOR = "no active partnership with that vendor"
 NO_SUCH_OPPORTUNITY = "no such opportunity"
@@ -126,6 +127,8 @@ async def register_deal(
         expires_at=rules.approval_expiry(program, now) if approved else None,
     )
     stored = await graph.register_deal(registration)
+    if stored.status is DealStatus.APPROVED:
+        await touches.from_registration(graph, stored)
     await audit.record(
         identity,
         actor,

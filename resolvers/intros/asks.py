@@ -22,6 +22,7 @@ from resolvers.actor import Actor, Permission
 from resolvers.cosell import listable_populations
 from resolvers.events import EventBroker, IntroductionChanged
 from resolvers.ids import new_id
+from resolvers.influence import touches
 from resolvers.intros import rules
 from resolvers.intros.introductions import SWEEP_LIMIT, check_budget, clean_text
 from resolvers.intros.rules import AskAction, Party, SafetyPolicy
@@ -120,6 +121,8 @@ async def move(
     written = await graph.update_ask(current, new)
     if written is None:
         raise Conflict("the ask changed meanwhile; read it again", field="id")
+    if written.status is AskStatus.ACCEPTED:
+        await touches.from_ask(graph, written, now=now)
     await audit.record(
         identity,
         actor,

@@ -165,3 +165,73 @@ def test_counts_follow_writes_immediately(world: World) -> None:
     assert customers() == 11
     world.gql("ben", 'mutation { deleteAccounts(input: {crmIds: ["b0", "b1"]}) { deletedCrmIds } }')
     assert customers() == 9
+
+
+SORTED = """query($partner: ID!, $order: OverlapOrder, $filter: OverlapFilter, $first: Int,
+  $after: String) {
+  overlaps(partnerId: $partner, orderBy: $order, filter: $filter, first: $first, after: $after) {
+  edges { node { account { crmId name owner } } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+def sorted_pages(world: World, partner: str, **variables: object) -> list[str]:
+    crm_ids: list[str] = []
+    after = None
+    while True:
+        body = world.gql("anna", SORTED, partner=partner, first=2, after=after, **variables)
+        found = body["data"]["overlaps"]
+        crm_ids += [e["node"]["account"]["crmId"] for e in found["edges"]]
+        if not found["pageInfo"]["hasNextPage"]:
+            return crm_ids
+        after = found["pageInfo"]["endCursor"]
+
+
+def test_order_by_and_filter_on_my_fields(world: World) -> None:
+    setup(world)
+    partner = gid("Org", world.orgs["b"])
+    # The listable overlaps are a10..a13; give them names and owners to sort by.
+    renamed = [
+        ("a10", "Zulu", "zed@a.example"),
+        ("a11", "alpha", "amy@a.example"),
+        ("a12", "Mike", "zed@a.example"),
+        ("a13", "alpha", None),
+    ]
+    for crm_id, name, owner in renamed:
+        row = rows("a", range(int(crm_id[1:]), int(crm_id[1:]) + 1), "CUSTOMER")[0]
+        world.gql("anna", UPSERT, rows=[{**row, "name": name, "owner": owner}])
+    assert sorted_pages(world, partner) == ["a10", "a11", "a12", "a13"]
+    by_name = {"field": "NAME", "direction": "ASC"}
+    # Code point order: upper case before lower case; ties by account id (creation order).
+    assert sorted_pages(world, partner, order=by_name) == ["a12", "a10", "a11", "a13"]
+    by_owner_desc = {"field": "OWNER", "direction": "DESC"}
+    assert sorted_pages(world, partner, order=by_owner_desc) == ["a12", "a10", "a11", "a13"]
+    assert sorted_pages(world, partner, order={"field": "OWNER"}) == ["a13", "a11", "a10", "a12"]
+    assert sorted_pages(world, partner, filter={"nameContains": "ALP"}) == ["a11", "a13"]
+    assert sorted_pages(
+        world, partner, order=by_name, filter={"nameStartsWith": "m", "owner": "zed@a.example"}
+    ) == ["a12"]
+    # Partner fields are not something to filter on: only mine are.
+    assert sorted_pages(world, partner, filter={"owner": "rep@b.example"}) == []
+
+
+def test_order_by_bad_input(world: World) -> None:
+    setup(world)
+    partner = gid("Org", world.orgs["b"])
+    by_name = {"field": "NAME", "direction": "ASC"}
+    first = world.gql("anna", SORTED, partner=partner, order=by_name, first=1)
+    cursor = first["data"]["overlaps"]["pageInfo"]["endCursor"]
+    for other in (None, {"field": "NAME", "direction": "DESC"}, {"field": "UPDATED_AT"}):
+        body = world.gql("anna", SORTED, partner=partner, order=other, first=1, after=cursor)
+        assert error_code(body) == "BAD_USER_INPUT", other
+    plain = world.gql("anna", SORTED, partner=partner, first=1)["data"]["overlaps"]
+    body = world.gql(
+        "anna", SORTED, partner=partner, order=by_name, after=plain["pageInfo"]["endCursor"]
+    )
+    assert error_code(body) == "BAD_USER_INPUT"
+    too_long = {"nameContains": "x" * 201}
+    assert error_code(world.gql("anna", SORTED, partner=partner, filter=too_long)) == (
+        "BAD_USER_INPUT"
+    )
+    bad_enum = world.gql("anna", SORTED, partner=partner, order={"field": "PARTNER_OWNER"})
+    assert bad_enum.get("errors")
+    assert bad_enum.get("data") is None

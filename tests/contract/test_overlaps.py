@@ -8,7 +8,20 @@ from dataclasses import dataclass
 
 import pytest
 
-from graph.model import AccountUpsert, HashedKey, KeyKind, KeyState, OverlapCell
+from graph.errors import BadInput
+from graph.model import (
+    NO_FILTER,
+    Account,
+    AccountFilter,
+    AccountUpsert,
+    HashedKey,
+    KeyKind,
+    KeyState,
+    OverlapCell,
+    OverlapOrder,
+    OverlapSort,
+    SortDirection,
+)
 from graph.port import GraphStore
 from tests.factories import at, fake_hash, make_org, new_id
 
@@ -162,6 +175,173 @@ async def test_overlap_list_matches_the_reference_and_reads_only_requested_popul
     assert ids == sorted(ids)
 
 
+NAMES = ("Acme", "acme", "Acme Corp", "Beta", "beta co", "Zeta", "_under", "Émile", "b%x")
+OWNERS = ("ann", "Bob", "bob", None)
+ORDERS = [OverlapOrder(f, d) for f in OverlapSort for d in SortDirection]
+
+
+def named(rows: list[Row], rng: random.Random) -> list[AccountUpsert]:
+    """Upserts of `rows` with names and owners drawn from small pools (ties on purpose)."""
+    return [
+        AccountUpsert(
+            crm_id=r.crm_id,
+            new_id=new_id(),
+            name=rng.choice(NAMES),
+            owner=rng.choice(OWNERS),
+            populations=r.populations,
+            fields=(),
+            keys=tuple(HashedKey(kind, fake_hash(label)) for kind, label in r.keys),
+        )
+        for r in rows
+    ]
+
+
+def reference_key(order: OverlapOrder, account: Account) -> tuple[object, ...]:
+    """The documented order, written out independently: (value, id), a missing owner
+    lowest, code point order for text."""
+    match order.field:
+        case OverlapSort.ID:
+            return (account.id,)
+        case OverlapSort.NAME:
+            return (account.name, account.id)
+        case OverlapSort.OWNER:
+            owner = (0, "") if account.owner is None else (1, account.owner)
+            return (owner, account.id)
+        case OverlapSort.CREATED_AT:
+            return (account.created_at, account.id)
+        case OverlapSort.UPDATED_AT:
+            return (account.updated_at, account.id)
+
+
+async def load_sortable_world(store: GraphStore, seed: int) -> tuple[str, str, list[Account]]:
+    """A and B as in load_world, but A's accounts created in three batches, a third of
+    them updated twice later with other names and owners: every field has ties and
+    spread. Returns A's overlapping accounts (with any partner population)."""
+    rng = random.Random(seed)
+    a, b = make_org("A"), make_org("B")
+    for org in (a, b):
+        await store.create_org(org)
+    rows_a = world_rows(rng, "a", 80, 60)
+    rows_b = world_rows(rng, "b", 80, 50)
+    state = KeyState()
+    await store.upsert_accounts(b.id, upserts(rows_b), expected_state=state, at=at(1))
+    for batch in range(3):
+        part = rows_a[batch::3]
+        await store.upsert_accounts(a.id, named(part, rng), expected_state=state, at=at(batch))
+    for minute in (10, 11):
+        part = rng.sample(rows_a, 20)
+        await store.upsert_accounts(a.id, named(part, rng), expected_state=state, at=at(minute))
+    overlapping = {
+        x.crm_id for x in rows_a if any(shares(x, y, STRONG) and y.populations for y in rows_b)
+    }
+    mine = await store.list_accounts(a.id, first=1000)
+    return a.id, b.id, [acc for acc in mine.items if acc.crm_id in overlapping]
+
+
+async def page_through(
+    store: GraphStore,
+    a: str,
+    b: str,
+    order: OverlapOrder,
+    where: AccountFilter = NO_FILTER,
+    my_population: str | None = None,
+) -> list[str]:
+    ids: list[str] = []
+    after = None
+    while True:
+        page = await store.overlapping_accounts(
+            a,
+            b,
+            partner_populations=POPULATIONS,
+            my_population=my_population,
+            kinds=STRONG,
+            first=4,
+            after=after,
+            order=order,
+            where=where,
+        )
+        assert len(page.cursors) == len(page.items)
+        ids.extend(m.account.id for m in page.items)
+        if not page.has_next:
+            return ids
+        after = page.cursors[-1]
+
+
+async def test_overlap_list_in_every_order_pages_through_like_the_reference(
+    store: GraphStore,
+) -> None:
+    a, b, overlapping = await load_sortable_world(store, 11)
+    assert len({acc.name for acc in overlapping}) < len(overlapping)  # ties exist
+    assert any(acc.owner is None for acc in overlapping)
+    for order in ORDERS:
+        expected = sorted(
+            overlapping,
+            key=lambda acc: reference_key(order, acc),
+            reverse=order.direction is SortDirection.DESC,
+        )
+        assert await page_through(store, a, b, order) == [acc.id for acc in expected], order
+        in_population = [acc.id for acc in expected if "CUSTOMER" in acc.populations]
+        assert await page_through(store, a, b, order, my_population="CUSTOMER") == in_population
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        AccountFilter(name_starts_with="acme"),
+        AccountFilter(name_contains="ET"),
+        AccountFilter(name_contains="%"),
+        AccountFilter(name_starts_with="_"),
+        AccountFilter(owner="bob"),
+        AccountFilter(name_contains="a", owner="ann"),
+        AccountFilter(name_contains="no such name"),
+    ],
+)
+async def test_overlap_list_filters_on_my_fields(store: GraphStore, where: AccountFilter) -> None:
+    a, b, overlapping = await load_sortable_world(store, 12)
+
+    def passes(acc: Account) -> bool:
+        name = acc.name.lower()
+        return (
+            (where.name_starts_with is None or name.startswith(where.name_starts_with.lower()))
+            and (where.name_contains is None or where.name_contains.lower() in name)
+            and (where.owner is None or acc.owner == where.owner)
+        )
+
+    for order in (OverlapOrder(), OverlapOrder(OverlapSort.NAME, SortDirection.DESC)):
+        expected = sorted(
+            (acc for acc in overlapping if passes(acc)),
+            key=lambda acc: reference_key(order, acc),
+            reverse=order.direction is SortDirection.DESC,
+        )
+        assert await page_through(store, a, b, order, where) == [acc.id for acc in expected]
+
+
+async def test_a_cursor_works_only_with_its_own_order(store: GraphStore) -> None:
+    a, b, _ = await load_sortable_world(store, 13)
+    by_name = OverlapOrder(OverlapSort.NAME)
+    page = await store.overlapping_accounts(
+        a, b, partner_populations=POPULATIONS, kinds=STRONG, first=2, order=by_name
+    )
+    cursor = page.cursors[-1]
+    others = [o for o in ORDERS if o != by_name]
+    for order in others:
+        with pytest.raises(BadInput):
+            await store.overlapping_accounts(
+                a,
+                b,
+                partner_populations=POPULATIONS,
+                kinds=STRONG,
+                first=2,
+                after=cursor,
+                order=order,
+            )
+    for garbage in ("", "x", "[1]", '"NAME"', page.items[0].account.id):
+        with pytest.raises(BadInput):
+            await store.overlapping_accounts(
+                a, b, partner_populations=POPULATIONS, kinds=STRONG, first=2, after=garbage
+            )
+
+
 async def test_names_count_only_when_asked(store: GraphStore) -> None:
     a, b = make_org(), make_org()
     await store.create_org(a)
@@ -222,3 +402,40 @@ async def test_population_fingerprints_change_with_membership(store: GraphStore)
     third = await store.population_fingerprints(a.id)
     assert third["CUSTOMER"] != second["CUSTOMER"]
     assert third["PROSPECT"] != second["PROSPECT"]
+
+
+async def test_repeated_matrix_reads_stay_fresh_even_at_one_instant(store: GraphStore) -> None:
+    """Writes at the very same timestamp (a frozen clock) that change only keys, or swap
+    one member for another, still show at once: a cached matrix is keyed on versions
+    that every account write bumps, not on timestamps."""
+    a, b = make_org(), make_org()
+    await store.create_org(a)
+    await store.create_org(b)
+    state = KeyState()
+    mine = [Row(f"m{i}", ("CUSTOMER",), ((KeyKind.DOMAIN, f"d{i}"),), "o") for i in range(6)]
+    theirs = [Row(f"t{i}", ("PROSPECT",), ((KeyKind.DOMAIN, f"d{i}"),), "o") for i in range(3)]
+    await store.upsert_accounts(a.id, upserts(mine), expected_state=state, at=at(1))
+    await store.upsert_accounts(b.id, upserts(theirs), expected_state=state, at=at(1))
+    expected = [OverlapCell("CUSTOMER", "PROSPECT", 3, 3)]
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == expected
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == expected  # served again
+    rekeyed = [Row("t0", ("PROSPECT",), ((KeyKind.DOMAIN, "elsewhere"),), "o")]
+    await store.upsert_accounts(b.id, upserts(rekeyed), expected_state=state, at=at(1))
+    expected = [OverlapCell("CUSTOMER", "PROSPECT", 2, 2)]
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == expected
+    await store.delete_accounts(a.id, ["m1"])
+    await store.upsert_accounts(
+        a.id,
+        upserts([Row("m9", ("CUSTOMER",), ((KeyKind.DOMAIN, "elsewhere"),), "o")]),
+        expected_state=state,
+        at=at(1),
+    )
+    assert await store.overlap_matrix(a.id, b.id, kinds=STRONG) == [
+        OverlapCell("CUSTOMER", "PROSPECT", 2, 2)
+    ]
+    assert await store.overlap_matrix(b.id, a.id, kinds=STRONG) == [
+        OverlapCell("PROSPECT", "CUSTOMER", 2, 2)
+    ]
+    assert await store.overlap_matrix(a.id, b.id, kinds=ALL_KINDS) == [
+        OverlapCell("CUSTOMER", "PROSPECT", 2, 2)
+    ]
