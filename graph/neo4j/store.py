@@ -30,9 +30,10 @@ from graph.model import (
     SharingRule,
     UpsertResult,
 )
-from graph.neo4j import cypher, deal_cypher
+from graph.neo4j import cypher, deal_cypher, intro_cypher
 from graph.neo4j.deals import Neo4jDeals
 from graph.neo4j.errors import describe, domain_errors
+from graph.neo4j.intros import Neo4jIntros
 from graph.neo4j.records import (
     Row,
     account_from,
@@ -109,7 +110,7 @@ async def _delete_orphan_keys(tx: AsyncManagedTransaction, hashes: set[str]) -> 
 _CONSTRAINT_RETRIES = 3
 
 
-class Neo4jStore(Neo4jDeals):
+class Neo4jStore(Neo4jDeals, Neo4jIntros):
     def __init__(
         self,
         url: str,
@@ -179,7 +180,7 @@ class Neo4jStore(Neo4jDeals):
     # --- lifecycle --------------------------------------------------------------------
 
     async def apply_schema(self) -> None:
-        for statement in (*cypher.SCHEMA, *deal_cypher.SCHEMA):
+        for statement in (*cypher.SCHEMA, *deal_cypher.SCHEMA, *intro_cypher.SCHEMA):
             await self._run_schema(statement)
         await self._run_schema(cypher.AWAIT_INDEXES)
 

@@ -1,0 +1,498 @@
+"""The IntroStore half of the port on Neo4j: a mixin Neo4jStore inherits.
+
+Records travel as in graph/neo4j/records.py: datetimes as Neo4j DateTime values (aware
+UTC datetimes back), enums as strings, tuples as lists. The Cypher, and how one open
+introduction per pair and the compare-and-set moves stay race-free, is in
+graph/neo4j/intro_cypher.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j.exceptions import TransientError
+
+from graph.errors import BadInput, Conflict, NotFound, StoreUnavailable
+from graph.intro_port import AskSide, IntroRole
+from graph.intros import (
+    AccountAsk,
+    AskKind,
+    AskStatus,
+    Candidate,
+    CandidateSignals,
+    IntroducedEdge,
+    Introduction,
+    IntroStatus,
+)
+from graph.model import Page, Partnership, PartnershipStatus
+from graph.neo4j import cypher
+from graph.neo4j import intro_cypher as q
+from graph.neo4j.errors import domain_errors
+from graph.neo4j.records import (
+    Row,
+    pair_key,
+    partnership_params,
+    to_datetime,
+    to_optional_datetime,
+)
+from graph.paging import check_first
+
+T = TypeVar("T")
+
+# Writers of one introduction or ask queue on its node's write lock, and concurrent
+# inserts of one pair on the open_pair index entry. Deadlocks (transient) are retried
+# past the driver's short budget for this long, then StoreUnavailable; never a driver
+# error reaches the caller.
+TRANSIENT_RETRY_SECONDS = 60.0
+
+
+async def _rows(
+    tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
+) -> list[Any]:
+    """Run one statement and collect its `row` column (a map or a plain value)."""
+    result = await tx.run(query, params)
+    return [record["row"] async for record in result]
+
+
+def _check_aware(value: datetime | None, field: str) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise BadInput("timestamps must be timezone-aware", field=field)
+
+
+# --- records --------------------------------------------------------------------------
+
+
+def introduction_params(i: Introduction) -> dict[str, Any]:
+    for name in ("created_at", "updated_at", "expires_at", "forwarded_at", "decided_at"):
+        _check_aware(getattr(i, name), name)
+    return {
+        "id": i.id,
+        "requester_org": i.requester_org,
+        "target_org": i.target_org,
+        "broker_org": i.broker_org,
+        "message": i.message,
+        "status": str(i.status),
+        "requested_by": i.requested_by,
+        "created_at": i.created_at,
+        "updated_at": i.updated_at,
+        "expires_at": i.expires_at,
+        "pair_key": i.pair_key,
+        "open_pair": i.pair_key if i.status.is_open else None,
+        "forwarded_at": i.forwarded_at,
+        "decided_at": i.decided_at,
+        "decided_by_org": i.decided_by_org,
+        "note": i.note,
+        "partnership_id": i.partnership_id,
+    }
+
+
+def introduction_from(row: Row) -> Introduction:
+    return Introduction(
+        id=row["id"],
+        requester_org=row["requester_org"],
+        target_org=row["target_org"],
+        broker_org=row.get("broker_org"),
+        message=row["message"],
+        status=IntroStatus(row["status"]),
+        requested_by=row["requested_by"],
+        created_at=to_datetime(row["created_at"]),
+        updated_at=to_datetime(row["updated_at"]),
+        expires_at=to_datetime(row["expires_at"]),
+        pair_key=row["pair_key"],
+        forwarded_at=to_optional_datetime(row.get("forwarded_at")),
+        decided_at=to_optional_datetime(row.get("decided_at")),
+        decided_by_org=row.get("decided_by_org"),
+        note=row.get("note"),
+        partnership_id=row.get("partnership_id"),
+    )
+
+
+def edge_params(e: IntroducedEdge) -> dict[str, Any]:
+    _check_aware(e.at, "at")
+    return {
+        "introduction_id": e.introduction_id,
+        "credited_org": e.credited_org,
+        "from_org": e.from_org,
+        "to_org": e.to_org,
+        "at": e.at,
+    }
+
+
+def edge_from(row: Row) -> IntroducedEdge:
+    return IntroducedEdge(
+        introduction_id=row["introduction_id"],
+        credited_org=row["credited_org"],
+        from_org=row["from_org"],
+        to_org=row["to_org"],
+        at=to_datetime(row["at"]),
+    )
+
+
+def ask_params(a: AccountAsk) -> dict[str, Any]:
+    for name in ("created_at", "updated_at", "expires_at", "answered_at"):
+        _check_aware(getattr(a, name), name)
+    return {
+        "id": a.id,
+        "requester_org": a.requester_org,
+        "requester_user": a.requester_user,
+        "partner_org": a.partner_org,
+        "account_id": a.account_id,
+        "partner_account_ids": sorted(a.partner_account_ids),
+        "kind": str(a.kind),
+        "message": a.message,
+        "status": str(a.status),
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+        "expires_at": a.expires_at,
+        "answered_at": a.answered_at,
+        "answered_by": a.answered_by,
+        "note": a.note,
+    }
+
+
+def ask_from(row: Row) -> AccountAsk:
+    return AccountAsk(
+        id=row["id"],
+        requester_org=row["requester_org"],
+        requester_user=row["requester_user"],
+        partner_org=row["partner_org"],
+        account_id=row["account_id"],
+        partner_account_ids=tuple(sorted(row.get("partner_account_ids") or ())),
+        kind=AskKind(row["kind"]),
+        message=row["message"],
+        status=AskStatus(row["status"]),
+        created_at=to_datetime(row["created_at"]),
+        updated_at=to_datetime(row["updated_at"]),
+        expires_at=to_datetime(row["expires_at"]),
+        answered_at=to_optional_datetime(row.get("answered_at")),
+        answered_by=row.get("answered_by"),
+        note=row.get("note"),
+    )
+
+
+async def _lock(tx: AsyncManagedTransaction, find: LiteralString, id_: str) -> str | None:
+    """Find a node by id (read-only), then hold its write lock until commit by element
+    id. Returns the element id, None when there is no such node."""
+    found = await _rows(tx, find, {"id": id_})
+    if not found:
+        return None
+    node = str(found[0])
+    await _rows(tx, q.LOCK_NODES, {"nodes": [node]})
+    return node
+
+
+# --- the mixin ------------------------------------------------------------------------
+
+
+class Neo4jIntros:
+    """Discovery, blocks, introductions and account asks; Neo4jStore supplies the
+    driver and the read plumbing."""
+
+    if TYPE_CHECKING:
+        _driver: AsyncDriver
+        _database: str
+        _server: str
+
+        async def _read(self, query: LiteralString, **params: Any) -> list[Row]: ...
+
+        async def _transaction(
+            self, work: Callable[[AsyncManagedTransaction], Awaitable[T]], *, write: bool
+        ) -> T: ...
+
+    async def _intro_write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Run a write work function in one managed transaction. A constraint error is a
+        Conflict at once (not retried: it is the answer for a taken pair or id);
+        transient errors (deadlocks) are retried with jittered backoff past the
+        driver's budget, then StoreUnavailable. Work functions decide only from what
+        they read, so every attempt is as good as the first."""
+        deadline = time.monotonic() + TRANSIENT_RETRY_SECONDS
+        delay = 0.05
+        while True:
+            try:
+                with domain_errors(self._server, self._database):
+                    async with self._driver.session(database=self._database) as session:
+                        return await session.execute_write(work)
+            except TransientError as exc:
+                if time.monotonic() >= deadline:
+                    raise StoreUnavailable(
+                        "Neo4j kept reporting transient errors; try again later"
+                    ) from exc
+            await asyncio.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, 1.0)
+
+    # --- discovery ----------------------------------------------------------------------
+
+    async def discovery_candidates(self, acting_org: str, *, limit: int) -> list[Candidate]:
+        if limit <= 0:
+            return []
+        rows = await self._read(q.DISCOVERY_CANDIDATES, org=acting_org, limit=limit)
+        return [
+            Candidate(
+                org_id=row["id"],
+                discoverable=bool(row["discoverable"]),
+                shared_partners=tuple(sorted(row["shared"])),
+            )
+            for row in rows
+        ]
+
+    async def candidate_signals(
+        self, acting_org: str, candidate_ids: Sequence[str], *, population: str
+    ) -> dict[str, CandidateSignals]:
+        wanted = sorted(set(candidate_ids))
+        if not wanted:
+            return {}
+        others = [c for c in wanted if c != acting_org]
+        params = {"org": acting_org, "candidates": others, "population": population}
+
+        async def work(tx: AsyncManagedTransaction) -> tuple[list[Row], list[Row]]:
+            if not others:
+                return [], []
+            overlap = await _rows(tx, q.CUSTOMER_OVERLAP, params)
+            won = await _rows(tx, q.CO_WON_DEALS, params)
+            return overlap, won
+
+        overlap, won = await self._transaction(work, write=False)
+        overlaps = {str(r["org"]): int(r["n"]) for r in overlap}
+        wins = {str(r["org"]): int(r["n"]) for r in won}
+        return {c: CandidateSignals(c, overlaps.get(c, 0), wins.get(c, 0)) for c in wanted}
+
+    # --- blocks -------------------------------------------------------------------------
+
+    async def set_block(
+        self, acting_org: str, other_org: str, blocked: bool, *, at: datetime
+    ) -> bool:
+        _check_aware(at, "at")
+        if acting_org == other_org:
+            raise BadInput("an org cannot block itself", field="other_org")
+
+        async def work(tx: AsyncManagedTransaction) -> bool:
+            found = await _rows(tx, q.ORGS_EXIST, {"ids": [acting_org, other_org]})
+            if len(set(found)) < 2:
+                raise NotFound("both orgs of a block must exist")
+            # Concurrent blockers of one org queue on its node's lock, so the existence
+            # check and the write below see the last committed state.
+            [node] = await _rows(tx, q.FIND_ORG, {"id": acting_org})
+            await _rows(tx, q.LOCK_NODES, {"nodes": [node]})
+            params: dict[str, Any] = {"org": acting_org, "other": other_org}
+            if blocked:
+                [changed] = await _rows(tx, q.BLOCK, {**params, "at": at})
+                return bool(changed)
+            [removed] = await _rows(tx, q.UNBLOCK, params)
+            return int(removed) > 0
+
+        return await self._intro_write(work)
+
+    async def blocked_between(self, org_a: str, org_b: str) -> bool:
+        rows = await self._read(q.BLOCKED_BETWEEN, a=org_a, b=org_b)
+        return bool(rows and rows[0])
+
+    async def blocked_orgs(self, acting_org: str) -> list[str]:
+        rows = await self._read(q.BLOCKED_ORGS, org=acting_org)
+        return [str(row) for row in rows]
+
+    # --- introductions ------------------------------------------------------------------
+
+    async def insert_introduction(self, introduction: Introduction) -> Introduction:
+        params = introduction_params(introduction)
+
+        async def work(tx: AsyncManagedTransaction) -> Introduction:
+            rows = await _rows(tx, q.INSERT_INTRODUCTION, {"intro": params})
+            return introduction_from(rows[0])
+
+        return await self._intro_write(work)
+
+    async def get_introductions(
+        self, acting_org: str, ids: Sequence[str]
+    ) -> dict[str, Introduction]:
+        if not ids:
+            return {}
+        rows = await self._read(q.GET_INTRODUCTIONS, org=acting_org, ids=sorted(set(ids)))
+        return {i.id: i for i in map(introduction_from, rows)}
+
+    async def list_introductions(
+        self,
+        acting_org: str,
+        *,
+        role: IntroRole,
+        statuses: Sequence[IntroStatus] | None = None,
+        first: int,
+        after: str | None = None,
+    ) -> Page[Introduction]:
+        check_first(first)
+        query = {
+            "requester": q.LIST_INTRODUCTIONS_REQUESTER,
+            "target": q.LIST_INTRODUCTIONS_TARGET,
+            "broker": q.LIST_INTRODUCTIONS_BROKER,
+        }[role]
+        rows = await self._read(
+            query,
+            org=acting_org,
+            after=after,
+            statuses=None if statuses is None else [str(s) for s in statuses],
+            limit=first + 1,
+        )
+        items = [introduction_from(row) for row in rows[:first]]
+        return Page(items=items, has_next=len(rows) > first, cursors=[i.id for i in items])
+
+    async def update_introduction(
+        self, current: Introduction, new: Introduction
+    ) -> Introduction | None:
+        params = {**introduction_params(new), "id": current.id}
+
+        async def work(tx: AsyncManagedTransaction) -> Introduction | None:
+            node = await _lock(tx, q.FIND_INTRODUCTION, current.id)
+            if node is None:
+                return None
+            rows = await _rows(
+                tx,
+                q.UPDATE_INTRODUCTION,
+                {"node": node, "expected": str(current.status), "intro": params},
+            )
+            return introduction_from(rows[0]) if rows else None
+
+        return await self._intro_write(work)
+
+    async def accept_introduction(
+        self,
+        current: Introduction,
+        new: Introduction,
+        partnership: Partnership,
+        edge: IntroducedEdge,
+    ) -> Introduction | None:
+        if new.status.is_open:
+            raise BadInput("an accepted introduction is no longer open", field="status")
+        if partnership.status is not PartnershipStatus.ACTIVE:
+            raise BadInput("an introduction creates an ACTIVE partnership", field="status")
+        params = {**introduction_params(new), "id": current.id}
+        p = partnership_params(partnership)
+        e = edge_params(edge)
+        live_key = pair_key(partnership.inviter_id, partnership.invitee_id)
+
+        async def work(tx: AsyncManagedTransaction) -> Introduction | None:
+            node = await _lock(tx, q.FIND_INTRODUCTION, current.id)
+            if node is None:
+                return None
+            rows = await _rows(
+                tx,
+                q.UPDATE_INTRODUCTION,
+                {"node": node, "expected": str(current.status), "intro": params},
+            )
+            if not rows:
+                return None
+            # Raising rolls the transaction back: nothing is written. A live one created
+            # concurrently fails the insert on the live_key constraint (Conflict too).
+            if await _rows(tx, cypher.LIVE_PARTNERSHIP, {"live_key": live_key}):
+                raise Conflict("the pair already has a live partnership")
+            if not await _rows(tx, q.ACCEPT_WRITES, {"p": p, "edge": e}):
+                raise NotFound("the orgs of the introduction must exist")
+            return introduction_from(rows[0])
+
+        return await self._intro_write(work)
+
+    async def expire_introductions(self, now: datetime, *, limit: int) -> list[Introduction]:
+        _check_aware(now, "now")
+        if limit <= 0:
+            return []
+
+        async def work(tx: AsyncManagedTransaction) -> list[Introduction]:
+            candidates = await _rows(tx, q.EXPIRY_CANDIDATES, {"now": now, "limit": limit})
+            if not candidates:
+                return []
+            nodes = sorted(str(c["node"]) for c in candidates)
+            await _rows(tx, q.LOCK_NODES, {"nodes": nodes})
+            rows = await _rows(tx, q.EXPIRE_INTRODUCTIONS, {"nodes": nodes, "now": now})
+            return [introduction_from(row) for row in rows]
+
+        expired = await self._intro_write(work)
+        return sorted(expired, key=lambda i: (i.expires_at, i.id))
+
+    async def last_declined(self, requester_org: str, target_org: str) -> datetime | None:
+        rows = await self._read(q.LAST_DECLINED, requester=requester_org, target=target_org)
+        return to_optional_datetime(rows[0]) if rows else None
+
+    async def requests_since(self, acting_org: str, since: datetime) -> int:
+        _check_aware(since, "since")
+        rows = await self._read(q.REQUESTS_SINCE, org=acting_org, since=since)
+        count: Any = rows[0]  # a plain value, not a map
+        return int(count)
+
+    async def introduced_edges(self, org_ids: Sequence[str]) -> list[IntroducedEdge]:
+        if not org_ids:
+            return []
+        rows = await self._read(q.INTRODUCED_EDGES, ids=sorted(set(org_ids)))
+        return [edge_from(row) for row in rows]
+
+    # --- account-level asks -------------------------------------------------------------
+
+    async def insert_ask(self, ask: AccountAsk) -> AccountAsk:
+        params = ask_params(ask)
+
+        async def work(tx: AsyncManagedTransaction) -> AccountAsk:
+            rows = await _rows(tx, q.INSERT_ASK, {"ask": params})
+            return ask_from(rows[0])
+
+        return await self._intro_write(work)
+
+    async def get_asks(self, acting_org: str, ids: Sequence[str]) -> dict[str, AccountAsk]:
+        if not ids:
+            return {}
+        rows = await self._read(q.GET_ASKS, org=acting_org, ids=sorted(set(ids)))
+        return {a.id: a for a in map(ask_from, rows)}
+
+    async def list_asks(
+        self,
+        acting_org: str,
+        *,
+        side: AskSide,
+        statuses: Sequence[AskStatus] | None = None,
+        first: int,
+        after: str | None = None,
+    ) -> Page[AccountAsk]:
+        check_first(first)
+        query = q.LIST_ASKS_REQUESTER if side == "requester" else q.LIST_ASKS_PARTNER
+        rows = await self._read(
+            query,
+            org=acting_org,
+            after=after,
+            statuses=None if statuses is None else [str(s) for s in statuses],
+            limit=first + 1,
+        )
+        items = [ask_from(row) for row in rows[:first]]
+        return Page(items=items, has_next=len(rows) > first, cursors=[a.id for a in items])
+
+    async def update_ask(self, current: AccountAsk, new: AccountAsk) -> AccountAsk | None:
+        params = {**ask_params(new), "id": current.id}
+
+        async def work(tx: AsyncManagedTransaction) -> AccountAsk | None:
+            node = await _lock(tx, q.FIND_ASK, current.id)
+            if node is None:
+                return None
+            rows = await _rows(
+                tx, q.UPDATE_ASK, {"node": node, "expected": str(current.status), "ask": params}
+            )
+            return ask_from(rows[0]) if rows else None
+
+        return await self._intro_write(work)
+
+    async def expire_asks(self, now: datetime, *, limit: int) -> list[AccountAsk]:
+        _check_aware(now, "now")
+        if limit <= 0:
+            return []
+
+        async def work(tx: AsyncManagedTransaction) -> list[AccountAsk]:
+            candidates = await _rows(tx, q.ASK_EXPIRY_CANDIDATES, {"now": now, "limit": limit})
+            if not candidates:
+                return []
+            nodes = sorted(str(c["node"]) for c in candidates)
+            await _rows(tx, q.LOCK_NODES, {"nodes": nodes})
+            rows = await _rows(tx, q.EXPIRE_ASKS, {"nodes": nodes, "now": now})
+            return [ask_from(row) for row in rows]
+
+        expired = await self._intro_write(work)
+        return sorted(expired, key=lambda a: (a.expires_at, a.id))
