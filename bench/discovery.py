@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import os
 import random
 import statistics
 import tempfile
@@ -47,9 +48,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from neo4j import AsyncGraphDatabase
 from ulid import ULID
 
-from bench.overlaps import open_backend, remove_sqlite
+from bench.overlaps import _db_hits, _neo4j_auth, _print_profile, open_backend, remove_sqlite
 from graph.deals import Credit, DealProgram, DealRegistration, DealRole, DealStatus
 from graph.identity import Role, TokenKind, TokenScope
 from graph.model import (
@@ -61,8 +63,11 @@ from graph.model import (
     Partnership,
     PartnershipStatus,
 )
+from graph.neo4j import cypher
+from graph.neo4j import intro_cypher as iq
 from graph.port import ResettableStore
 from graph.sql.identity import SqlIdentityStore
+from resolvers import audit
 from resolvers.actor import Actor
 from resolvers.clock import utcnow
 from resolvers.deals.rules import claim_key
@@ -300,6 +305,7 @@ class Row:
     ping: float
     get_org: float
     counts: float
+    audit: float  # the service's one write: its audit entry
 
 
 async def measure(
@@ -334,7 +340,7 @@ async def measure(
             samples.append(await once_ms(partial(call, viewer)))
     parts: dict[str, list[float]] = {"candidates": [], "signals": [], "get_orgs": []}
     sizes = []
-    ping, get_org, counts = [], [], []
+    ping, get_org, counts, audits = [], [], [], []
     for viewer in viewers:
         start = time.perf_counter()
         found = await store.discovery_candidates(viewer, limit=MAX_CANDIDATES)
@@ -347,6 +353,8 @@ async def measure(
         ping.append(await once_ms(store.ping))
         get_org.append(await once_ms(partial(store.get_orgs, [viewer])))
         counts.append(await once_ms(partial(store.population_counts, viewer)))
+        entry = partial(audit.record, identity, actor_of(viewer), "bench.audit", now=now)
+        audits.append(await once_ms(entry))
     return Row(
         backend=backend,
         orgs=len(world.orgs),
@@ -362,15 +370,16 @@ async def measure(
         ping=statistics.median(ping),
         get_org=statistics.median(get_org),
         counts=statistics.median(counts),
+        audit=statistics.median(audits),
     )
 
 
 HEADER = (
     "| store | orgs | accounts | p50 ms | p95 ms | goal (Neo4j p50 < 200 ms) "
     "| candidates (mean) | with bucket (of 20) | discovery_candidates ms "
-    "| candidate_signals ms | get_orgs ms | ping ms | get_orgs([me]) ms "
+    "| candidate_signals ms | get_orgs ms | audit write ms | ping ms | get_orgs([me]) ms "
     "| population_counts ms | p50 / population_counts | load rows/s |\n"
-    "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -379,12 +388,55 @@ def row_text(r: Row) -> str:
     return (
         f"| {r.backend} | {r.orgs:,} | {r.accounts:,} | {r.p50:,.1f} | {r.p95:,.1f} | {goal} "
         f"| {r.candidates:,.0f} | {r.bucketed:.1f} | {r.parts['candidates']:,.1f} "
-        f"| {r.parts['signals']:,.1f} | {r.parts['get_orgs']:,.1f} | {r.ping:.1f} "
+        f"| {r.parts['signals']:,.1f} | {r.parts['get_orgs']:,.1f} | {r.audit:.1f} | {r.ping:.1f} "
         f"| {r.get_org:.1f} | {r.counts:.1f} | {r.p50 / r.counts:.1f}x | {r.load_rate:,.0f} |"
     )
 
 
-async def run_backend(backend: str, sizes: list[int], scratch: Path) -> list[Row]:
+async def profile_neo4j(viewer: str, candidates: list[str]) -> None:
+    """PROFILE of the adapter's Cypher for the three reads, for one viewer."""
+    url = os.environ["BENCH_NEO4J_URL"]
+    driver = AsyncGraphDatabase.driver(url, auth=_neo4j_auth(), notifications_min_severity="OFF")
+    params = {"org": viewer, "candidates": candidates, "population": OVERLAP_POPULATION}
+    statements: list[tuple[str, str, dict[str, Any]]] = [
+        ("discovery_candidates", iq.DISCOVERY_CANDIDATES, {"org": viewer, "limit": 5_000}),
+        ("candidate_signals: overlap", iq.CUSTOMER_OVERLAP, params),
+        ("candidate_signals: co-won", iq.CO_WON_DEALS, params),
+        ("get_orgs", cypher.GET_ORGS, {"ids": [viewer, *candidates]}),
+    ]
+    try:
+        async with driver.session(database="neo4j") as session:
+            for label, query, values in statements:
+                for _ in range(RUNS):  # warm: client wall time against the server's own
+                    start = time.perf_counter()
+                    result = await session.run(query, values)  # type: ignore[arg-type]
+                    rows = len([r async for r in result])
+                    summary = await result.consume()
+                    took = (time.perf_counter() - start) * 1000
+                    server = (summary.result_available_after or 0) + (
+                        summary.result_consumed_after or 0
+                    )
+                    print(
+                        f"  [{label}] {rows} rows: {took:,.1f} ms at the client, "
+                        f"{server} ms in the server"
+                    )
+                start = time.perf_counter()
+                result = await session.run("PROFILE " + query, values)  # type: ignore[arg-type]
+                rows = len([r async for r in result])
+                summary = await result.consume()
+                took = (time.perf_counter() - start) * 1000
+                print(
+                    f"  [{label}] {rows} rows, {took:,.1f} ms with PROFILE, "
+                    f"total db hits {_db_hits(summary.profile):,}"
+                )
+                _print_profile(summary.profile, 3)
+    finally:
+        await driver.close()
+
+
+async def run_backend(
+    backend: str, sizes: list[int], scratch: Path, *, profile: bool = False
+) -> list[Row]:
     sqlite_path = scratch / "discovery.sqlite3"
     store = open_backend(backend, sqlite_path)
     identity = SqlIdentityStore(f"sqlite+aiosqlite:///{scratch / f'identity-{backend}.sqlite3'}")
@@ -404,6 +456,9 @@ async def run_backend(backend: str, sizes: list[int], scratch: Path) -> list[Row
             row = await measure(backend, store, identity, world, viewers, rate)
             print(row_text(row), flush=True)
             rows.append(row)
+            if profile and backend == "neo4j":
+                found = await store.discovery_candidates(viewers[0], limit=MAX_CANDIDATES)
+                await profile_neo4j(viewers[0], [c.org_id for c in found])
     finally:
         await store.close()
         await identity.close()
@@ -415,12 +470,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="500,1000,2000")
     parser.add_argument("--backends", default="sqlite,neo4j")
+    parser.add_argument(
+        "--profile", action="store_true", help="Neo4j: PROFILE the reads for one viewer"
+    )
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as scratch:
         for backend in args.backends.split(","):
-            rows.extend(await run_backend(backend, sizes, Path(scratch)))
+            rows.extend(await run_backend(backend, sizes, Path(scratch), profile=args.profile))
     print(
         f"\n{VIEWERS} viewers, {RUNS} warm calls each (p50/p95 over all calls); "
         f"store reads and baselines: median of one call per viewer; first={FIRST}, k={K}"
