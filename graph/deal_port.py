@@ -198,6 +198,13 @@ class DealStore(Protocol):
         first (empty when it is not visible)."""
         ...
 
+    async def deal_histories(
+        self, acting_org: str, registration_ids: Sequence[str]
+    ) -> dict[str, list[DealTransition]]:
+        """`deal_history` for many registrations in one round trip: by registration id,
+        only those the acting org is vendor or partner of (the others are absent)."""
+        ...
+
     async def deal_stats(
         self, vendor_org: str, partner_orgs: Sequence[str]
     ) -> dict[str, DealStats]:

@@ -65,8 +65,16 @@ class AccountNode(relay.Node):
     ) -> list[Self | None]:
         actor = info.context.actor
         ids = list(node_ids)
-        found = await info.context.store.get_accounts(actor.org_id, ids)
-        return [cls.from_record(found[i]) if i in found else None for i in ids]
+        found = await info.context.loaders.account.load_many([(actor.org_id, i) for i in ids])
+        return [cls.from_record(a) if a is not None else None for a in found]
+
+
+async def load_account(info: Info, account_id: str) -> AccountNode | None:
+    """One of the viewer org's own accounts, batched with every other in the request;
+    None when it is not the viewer org's."""
+    org = info.context.actor.org_id
+    account = await info.context.loaders.account.load((org, account_id))
+    return AccountNode.from_record(account) if account is not None else None
 
 
 @strawberry.type(name="AccountConnection")

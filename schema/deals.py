@@ -20,10 +20,11 @@ from graph.deals import (
     DealStatus,
     DealTransition,
 )
+from resolvers.actor import Permission
 from resolvers.deals import lifecycle, program, queries, registration, rules
 from resolvers.deals.lifecycle import Decision
 from resolvers.deals.queries import CoRegistrant
-from schema.accounts import AccountNode
+from schema.accounts import AccountNode, load_account
 from schema.context import Info
 from schema.ids import decode
 from schema.orgs import OrgNode, load_org
@@ -125,11 +126,7 @@ class DealRegistrationNode(relay.Node):
     async def account(self, info: Info) -> AccountNode | None:
         if not self.viewer_is_vendor:
             return None
-        found = await info.context.store.get_accounts(
-            info.context.actor.org_id, [self._record.account_id]
-        )
-        account = found.get(self._record.account_id)
-        return AccountNode.from_record(account) if account is not None else None
+        return await load_account(info, self._record.account_id)
 
     @strawberry.field(description="The vendor's opportunity it is on; null for the partner.")
     async def opportunity_id(self) -> relay.GlobalID | None:
@@ -147,7 +144,9 @@ class DealRegistrationNode(relay.Node):
 
     @strawberry.field
     async def history(self, info: Info) -> list[DealRegistrationTransition]:
-        entries = await queries.history(info.context.store, info.context.actor, self._record.id)
+        actor = info.context.actor
+        actor.require(Permission.READ)
+        entries = await info.context.loaders.deal_history.load((actor.org_id, self._record.id))
         return [self._transition(e) for e in entries]
 
     def _transition(self, entry: DealTransition) -> DealRegistrationTransition:

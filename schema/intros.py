@@ -191,8 +191,9 @@ class AccountAskNode(relay.Node):
             if self.viewer_is_requester
             else list(self._record.partner_account_ids)
         )
-        found = await info.context.store.get_accounts(info.context.actor.org_id, ids)
-        return [AccountNode.from_record(found[i]) for i in ids if i in found]
+        org = info.context.actor.org_id
+        found = await info.context.loaders.account.load_many([(org, i) for i in ids])
+        return [AccountNode.from_record(a) for a in found if a is not None]
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

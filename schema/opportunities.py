@@ -15,7 +15,7 @@ from resolvers.actor import Permission
 from resolvers.deals import opportunities
 from resolvers.deals.announce import announce
 from resolvers.deals.opportunities import OpportunityInput, OpportunityRowResult
-from schema.accounts import AccountNode
+from schema.accounts import AccountNode, load_account
 from schema.context import Context, Info
 from schema.ids import decode
 from schema.pagination import edges_of, window
@@ -57,9 +57,7 @@ class OpportunityNode(relay.Node):
 
     @strawberry.field
     async def account(self, info: Info) -> AccountNode | None:
-        found = await info.context.store.get_accounts(info.context.actor.org_id, [self._account_id])
-        account = found.get(self._account_id)
-        return AccountNode.from_record(account) if account is not None else None
+        return await load_account(info, self._account_id)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -68,8 +66,8 @@ class OpportunityNode(relay.Node):
         actor = info.context.actor
         actor.require(Permission.READ)
         ids = list(node_ids)
-        found = await info.context.store.get_opportunities(actor.org_id, ids)
-        return [cls.from_record(found[i]) if i in found else None for i in ids]
+        found = await info.context.loaders.opportunity.load_many([(actor.org_id, i) for i in ids])
+        return [cls.from_record(o) if o is not None else None for o in found]
 
 
 @strawberry.type(name="OpportunityConnection")

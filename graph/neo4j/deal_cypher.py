@@ -363,6 +363,16 @@ RETURN t {.*} AS row
 ORDER BY t.seq
 """
 
+DEAL_HISTORIES: Final = """
+MATCH (r:DealRegistration)
+WHERE r.id IN $ids AND $org IN [r.vendor_org, r.partner_org]
+OPTIONAL MATCH (r)-[:HAS_HISTORY]->(t:DealTransition)
+WITH r, t
+ORDER BY t.seq
+WITH r, [entry IN collect(t) | entry {.*}] AS history
+RETURN {id: r.id, history: history} AS row
+"""
+
 DEAL_STATS: Final = """
 MATCH (r:DealRegistration)
 WHERE r.partner_org IN $partners AND r.vendor_org = $vendor

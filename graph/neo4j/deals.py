@@ -609,6 +609,18 @@ class Neo4jDeals:
         rows = await self._read(q.DEAL_HISTORY, org=acting_org, id=registration_id)
         return [transition_from(row) for row in rows]
 
+    async def deal_histories(
+        self, acting_org: str, registration_ids: Sequence[str]
+    ) -> dict[str, list[DealTransition]]:
+        if not registration_ids:
+            return {}
+        rows = await self._read(q.DEAL_HISTORIES, org=acting_org, ids=sorted(set(registration_ids)))
+        found: dict[str, list[DealTransition]] = {}
+        for row in rows:
+            entries = found.setdefault(str(row["id"]), [])
+            entries.extend(transition_from(t) for t in row["history"])
+        return found
+
     async def deal_stats(
         self, vendor_org: str, partner_orgs: Sequence[str]
     ) -> dict[str, DealStats]:

@@ -622,6 +622,37 @@ class SqlDeals(SqlDatabase):
                 for row in await session.execute(query)
             ]
 
+    async def deal_histories(
+        self, acting_org: str, registration_ids: Sequence[str]
+    ) -> dict[str, list[DealTransition]]:
+        found: dict[str, list[DealTransition]] = {}
+        async with self._unit() as session:
+            for chunk in _chunks(sorted(set(registration_ids))):
+                visible = select(REGS.c.id).where(REGS.c.id.in_(chunk), _party(acting_org))
+                for registration_id in await session.scalars(visible):
+                    found[registration_id] = []
+                query = (
+                    select(HISTORY)
+                    .join(REGS, REGS.c.id == HISTORY.c.registration_id)
+                    .where(REGS.c.id.in_(chunk), _party(acting_org))
+                    .order_by(HISTORY.c.registration_id, HISTORY.c.at, HISTORY.c.seq)
+                )
+                for row in await session.execute(query):
+                    found[row.registration_id].append(
+                        DealTransition(
+                            registration_id=row.registration_id,
+                            at=row.at,
+                            from_status=(
+                                None if row.from_status is None else DealStatus(row.from_status)
+                            ),
+                            to_status=DealStatus(row.to_status),
+                            actor_org=row.actor_org,
+                            actor_user=row.actor_user,
+                            note=row.note,
+                        )
+                    )
+        return found
+
     async def deal_stats(
         self, vendor_org: str, partner_orgs: Sequence[str]
     ) -> dict[str, DealStats]:

@@ -583,6 +583,24 @@ async def test_deal_history_order_and_scoping(store: GraphStore) -> None:
     assert await store.deal_history(w.vendor.id, "nope") == []
 
 
+async def test_deal_histories_batch_and_scoping(store: GraphStore) -> None:
+    w = await world(store)
+    r = await store.register_deal(reg(w, w.p, registered_at=at(1)))
+    approved, t1 = approve(r, 2)
+    await store.update_deal(r, approved, t1)
+    other = await store.register_deal(reg(w, w.q, "acc-2", registered_at=at(3)))
+    ids = [r.id, other.id, "nope"]
+    both = await store.deal_histories(w.vendor.id, ids)
+    assert both == {
+        r.id: await store.deal_history(w.vendor.id, r.id),
+        other.id: await store.deal_history(w.vendor.id, other.id),
+    }
+    assert len(both[r.id]) == 2
+    assert await store.deal_histories(w.p.id, ids) == {r.id: both[r.id]}
+    assert await store.deal_histories(w.x.id, ids) == {}
+    assert await store.deal_histories(w.vendor.id, []) == {}
+
+
 async def test_deal_stats(store: GraphStore) -> None:
     w = await world(store)
     silent = make_org("Silent")
