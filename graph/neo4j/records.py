@@ -2,7 +2,9 @@
 
 Datetimes travel as Neo4j DateTime values and come back as aware UTC `datetime`s;
 org types as a sorted list of strings; enums as their string values. An account's
-fields are two parallel lists (`field_names`, `field_values`), sorted by name.
+fields are two parallel lists (`field_names`, `field_values`), sorted by name. Bulk
+reads that return many orgs (GET_ORGS) send plain lists instead, with created_at as
+epoch seconds and nanoseconds (`org_from_values`): far cheaper for the driver to decode.
 """
 
 from __future__ import annotations
