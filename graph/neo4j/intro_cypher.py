@@ -87,6 +87,10 @@ RETURN count(n) AS row
 
 # --- discovery ------------------------------------------------------------------------
 
+# Each discovery read returns ONE row holding a list of lists of plain values (ids,
+# flags, counts): the driver decodes one record instead of one per candidate, which on
+# a busy machine costs far more than the query itself (docs/benchmarks.md, Discovery).
+
 # Candidates reached through a shared ACTIVE partner (PARTNERS_WITH exists while ACTIVE
 # only) or discoverable; then the ones with a live partnership or a block either way
 # go. My live counterparties and blocks are collected once, not per candidate. An
@@ -111,9 +115,10 @@ CALL (me) {
 }
 WITH c, live, blocked, collect(DISTINCT via) AS shared
 WHERE NOT c.id IN live AND NOT c.id IN blocked
-RETURN {id: c.id, discoverable: c.discoverable, shared: shared} AS row
+WITH c, shared
 ORDER BY size(shared) DESC, c.id
 LIMIT $limit
+RETURN collect([c.id, c.discoverable, shared]) AS row
 """
 
 # From my accounts in the population through the shared AccountKey nodes to the
@@ -124,7 +129,7 @@ WHERE $population IN a.populations
 MATCH (a)-[:KEYED_BY]->(k)<-[:KEYED_BY]-(b)
 WHERE b.org_id IN $candidates AND $population IN b.populations
 WITH b.org_id AS org, count(DISTINCT a) AS n
-RETURN {org: org, n: n} AS row
+RETURN collect([org, n]) AS row
 """
 
 # Deals (vendor, vendor account, product line) I hold a WON registration on, then the
@@ -143,7 +148,7 @@ CALL (vendor, account, line) {
     RETURN DISTINCT s.partner_org AS org
 }
 WITH org, count(*) AS n
-RETURN {org: org, n: n} AS row
+RETURN collect([org, n]) AS row
 """
 
 # --- blocks ---------------------------------------------------------------------------

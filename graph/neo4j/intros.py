@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
+from typing import TYPE_CHECKING, Any, LiteralString, TypeVar, cast
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import TransientError
@@ -231,14 +231,17 @@ class Neo4jIntros:
     async def discovery_candidates(self, acting_org: str, *, limit: int) -> list[Candidate]:
         if limit <= 0:
             return []
-        rows = await self._read(q.DISCOVERY_CANDIDATES, org=acting_org, limit=limit)
+        [row] = await self._read(q.DISCOVERY_CANDIDATES, org=acting_org, limit=limit)
+        rows = cast(list[list[Any]], row)
+        # One row: [id, discoverable, shared] lists, in the query's ORDER BY order
+        # (collect() keeps the order of the rows it aggregates).
         return [
             Candidate(
-                org_id=row["id"],
-                discoverable=bool(row["discoverable"]),
-                shared_partners=tuple(sorted(row["shared"])),
+                org_id=str(org_id),
+                discoverable=bool(discoverable),
+                shared_partners=tuple(sorted(shared)),
             )
-            for row in rows
+            for org_id, discoverable, shared in rows
         ]
 
     async def candidate_signals(
@@ -250,16 +253,17 @@ class Neo4jIntros:
         others = [c for c in wanted if c != acting_org]
         params = {"org": acting_org, "candidates": others, "population": population}
 
-        async def work(tx: AsyncManagedTransaction) -> tuple[list[Row], list[Row]]:
+        async def work(tx: AsyncManagedTransaction) -> tuple[list[Any], list[Any]]:
             if not others:
                 return [], []
-            overlap = await _rows(tx, q.CUSTOMER_OVERLAP, params)
-            won = await _rows(tx, q.CO_WON_DEALS, params)
+            # One row each: a list of [org, n] pairs.
+            [overlap] = await _rows(tx, q.CUSTOMER_OVERLAP, params)
+            [won] = await _rows(tx, q.CO_WON_DEALS, params)
             return overlap, won
 
         overlap, won = await self._transaction(work, write=False)
-        overlaps = {str(r["org"]): int(r["n"]) for r in overlap}
-        wins = {str(r["org"]): int(r["n"]) for r in won}
+        overlaps = {str(org): int(n) for org, n in overlap}
+        wins = {str(org): int(n) for org, n in won}
         return {c: CandidateSignals(c, overlaps.get(c, 0), wins.get(c, 0)) for c in wanted}
 
     # --- blocks -------------------------------------------------------------------------

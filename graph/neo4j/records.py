@@ -2,14 +2,16 @@
 
 Datetimes travel as Neo4j DateTime values and come back as aware UTC `datetime`s;
 org types as a sorted list of strings; enums as their string values. An account's
-fields are two parallel lists (`field_names`, `field_values`), sorted by name.
+fields are two parallel lists (`field_names`, `field_values`), sorted by name. Bulk
+reads that return many orgs (GET_ORGS) send plain lists instead, with created_at as
+epoch seconds and nanoseconds (`org_from_values`): far cheaper for the driver to decode.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graph.errors import BadInput
@@ -74,6 +76,28 @@ def org_from(row: Row) -> Org:
         discoverable=row["discoverable"],
         created_at=to_datetime(row["created_at"]),
     )
+
+
+def org_from_values(values: Sequence[Any]) -> Org:
+    """An Org from a GET_ORGS list: id, name, types, region, discoverable, and
+    created_at as epoch seconds and nanoseconds (microseconds kept, as a datetime)."""
+    id_, name, types, region, discoverable, seconds, nanos = values
+    return Org(
+        id=id_,
+        name=name,
+        types=frozenset(OrgType(t) for t in types or ()),
+        region=region,
+        discoverable=discoverable,
+        created_at=from_epoch(seconds, nanos),
+    )
+
+
+def from_epoch(seconds: int, nanos: int) -> datetime:
+    """Epoch seconds plus the nanosecond of the second as an aware UTC datetime."""
+    return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def partnership_params(p: Partnership) -> dict[str, Any]:

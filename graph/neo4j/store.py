@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, LiteralString, TypeVar
+from typing import Any, LiteralString, TypeVar, cast
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import ConfigurationError as DriverConfigurationError
@@ -49,6 +49,7 @@ from graph.neo4j.records import (
     key_state_from,
     key_state_params,
     org_from,
+    org_from_values,
     org_params,
     overlap_match_from,
     pair_key,
@@ -233,8 +234,8 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
     async def get_orgs(self, ids: Sequence[str]) -> dict[str, Org]:
         if not ids:
             return {}
-        rows = await self._read(cypher.GET_ORGS, ids=list(set(ids)))
-        return {org.id: org for org in map(org_from, rows)}
+        [row] = await self._read(cypher.GET_ORGS, ids=list(set(ids)))
+        return {org.id: org for org in map(org_from_values, cast(list[list[Any]], row))}
 
     async def list_orgs(self, *, first: int, after: str | None = None) -> Page[Org]:
         check_first(first)
