@@ -12,6 +12,7 @@ from datetime import datetime
 from graph.deals import DealStatus
 from graph.errors import Conflict
 from graph.identity import IdentityStore, Membership, User
+from graph.intros import AskStatus, IntroStatus
 from graph.model import OrgType, Partnership, PartnershipStatus
 from graph.port import GraphStore
 from privacy.keyring import Keyring
@@ -21,6 +22,7 @@ from resolvers.auth.passwords import hash_password
 from resolvers.clock import utcnow
 from seed.accounts import accounts_for
 from seed.generator import DEMO_PASSWORD, Ecosystem, SeedPartnership
+from seed.intros import seed_intros
 from seed.pipeline import load_opportunities, registration_counts, seed_registrations
 
 _BATCH = 500
@@ -42,9 +44,17 @@ class LoadSummary:
     # registrations already are skipped, so a reload makes none).
     registrations: dict[DealStatus, int] = field(default_factory=dict)
     registration_vendors_present: int = 0
+    # Introductions, asks and blocks this load made, by status as of the load (vendors
+    # whose ecosystem had them already are skipped, so a reload makes none).
+    introductions: dict[IntroStatus, int] = field(default_factory=dict)
+    asks: dict[AskStatus, int] = field(default_factory=dict)
+    blocks: int = 0
+    intro_vendors_present: int = 0
 
     def __str__(self) -> str:
         made = ", ".join(f"{n} {s.value}" for s, n in sorted(self.registrations.items()))
+        intros = ", ".join(f"{n} {s.value}" for s, n in sorted(self.introductions.items()))
+        asked = ", ".join(f"{n} {s.value}" for s, n in sorted(self.asks.items()))
         return (
             f"orgs: {self.orgs_created} created, {self.orgs_present} already present; "
             f"partnerships: {self.partnerships_created} created, "
@@ -55,7 +65,12 @@ class LoadSummary:
             f"{self.opportunities_updated} updated; "
             f"deal registrations: {sum(self.registrations.values())} made"
             f"{f' ({made})' if made else ''}, "
-            f"{self.registration_vendors_present} vendors had theirs already"
+            f"{self.registration_vendors_present} vendors had theirs already; "
+            f"introductions: {sum(self.introductions.values())} made"
+            f"{f' ({intros})' if intros else ''}, "
+            f"asks: {sum(self.asks.values())} made{f' ({asked})' if asked else ''}, "
+            f"blocks: {self.blocks} made, "
+            f"{self.intro_vendors_present} vendors had theirs already"
         )
 
 
@@ -101,6 +116,7 @@ async def load_into(
             vendors_present += 1
         else:
             statuses.update(await registration_counts(graph, vendor.id, ids, now))
+    intro_counts, intro_vendors_present = await seed_intros(graph, identity, eco, now=now)
     return LoadSummary(
         orgs_created,
         orgs_present,
@@ -113,6 +129,10 @@ async def load_into(
         opportunities_updated=opportunities[1],
         registrations=dict(statuses),
         registration_vendors_present=vendors_present,
+        introductions=intro_counts.introductions,
+        asks=intro_counts.asks,
+        blocks=intro_counts.blocks,
+        intro_vendors_present=intro_vendors_present,
     )
 
 
