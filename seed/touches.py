@@ -97,7 +97,11 @@ def plan_opportunity(
 ) -> list[TouchInput]:
     """The vendor's touches on one closed opportunity (a pure function of its input)."""
     assert opportunity.closed_at is not None
-    rng = random.Random(f"{seed}/{vendor.id}/touches/{opportunity.crm_id}")
+    # Drawn from what the seed fixes (not from ids the services make), so a fresh load
+    # with the same `now` makes the same touches.
+    rng = random.Random(
+        f"{seed}/{vendor.id}/touches/{opportunity.name}/{opportunity.created_at.isoformat()}"
+    )
     won = opportunity.status is OpportunityStatus.WON
     count = min(len(partners), _draw(rng, PARTNERS_WON if won else PARTNERS_LOST))
     closed = opportunity.closed_at
@@ -133,7 +137,7 @@ def plan_opportunity(
 
 def plan_registration(seed: int, registration: DealRegistration, now: datetime) -> list[TouchInput]:
     """A partner's own touches on one of its registrations: none for most."""
-    rng = random.Random(f"{seed}/touches/{registration.id}")
+    rng = random.Random(_registration_key(seed, registration))
     if registration.status in (DealStatus.REJECTED, DealStatus.WITHDRAWN):
         return []
     if rng.random() >= 0.5:
@@ -155,6 +159,11 @@ def plan_registration(seed: int, registration: DealRegistration, now: datetime) 
             )
         )
     return rows
+
+
+def _registration_key(seed: int, registration: DealRegistration) -> str:
+    at = registration.registered_at.isoformat()
+    return f"{seed}/touches/{registration.partner_org}/{at}/{registration.amount}"
 
 
 async def _closed(graph: GraphStore, vendor: str, now: datetime) -> list[Opportunity]:
@@ -223,10 +232,12 @@ async def seed_touches(
             results = await touches.record(
                 graph, identity, rep, [row for _, row in planned], now=now
             )
-            for result in results:
+            for (registration, row), result in zip(planned, results, strict=True):
                 assert result.touch_id is not None, result
                 created += result.created
-                draw = random.Random(f"{eco.seed}/touches/{result.external_id}").random()
+                number = row.external_id.rsplit(":", 1)[1]
+                key = f"{_registration_key(eco.seed, registration)}/{number}/decision"
+                draw = random.Random(key).random()
                 if draw < 0.8:
                     decisions[True].append(result.touch_id)
                 elif draw < 0.9:
