@@ -10,7 +10,9 @@ year before each close, a fifth on the account), loaded with the store methods d
 10,000-row batches). Then `resolvers.influence.reports.partner_attribution` for the year
 under LINEAR and SHAPLEY (one run each: these are long), and
 `resolvers.influence.reports.influence_paths` for 200 sampled deals (p50/p99).
-No INTRODUCED edges: paths are hop 0 (the store still runs the hop search).
+A sparse INTRODUCED graph (`--edges`, through `store.accept_introduction`): partner 2i
+introduced 2i+1, and every fourth 2i+1 also introduced 2i+2, so there are 1- and 2-hop
+paths; every path is enumerated, so a dense edge graph would explode the path count.
 (Neo4j: set BENCH_NEO4J_URL, or run through `bench/run attribution_report ...`.)
 """
 
@@ -26,6 +28,7 @@ import random
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -35,12 +38,21 @@ from ulid import ULID
 from bench.memory import rss_mib
 from graph.deals import OpportunityStatus, OpportunityUpsert
 from graph.identity import AuditEntry, Role, TokenKind, TokenScope
-from graph.model import AccountUpsert, HashedKey, KeyKind, OrgType
+from graph.intros import IntroducedEdge, Introduction, IntroStatus
+from graph.model import (
+    AccountUpsert,
+    HashedKey,
+    KeyKind,
+    OrgType,
+    Partnership,
+    PartnershipStatus,
+)
 from graph.port import ResettableStore
 from graph.touches import Touch, TouchKind, TouchStatus
 from resolvers.actor import Actor
 from resolvers.attribution.types import AttributionModel
 from resolvers.influence import reports
+from resolvers.intros.rules import pair_key
 from tests.factories import make_org
 
 YEAR_START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -72,7 +84,44 @@ def _store(backend: str, scratch: Path) -> ResettableStore:
     )
 
 
-async def load(store: ResettableStore, won: int, touches: int) -> tuple[str, list[str]]:
+async def introduce(store: ResettableStore, requester: str, target: str, at: datetime) -> None:
+    """An accepted direct introduction (the edge credits the requester)."""
+    intro = Introduction(
+        id=str(ULID()),
+        requester_org=requester,
+        target_org=target,
+        broker_org=None,
+        message="bench",
+        status=IntroStatus.REQUESTED,
+        requested_by="bench",
+        created_at=at,
+        updated_at=at,
+        expires_at=at + timedelta(days=30),
+        pair_key=pair_key(requester, target),
+    )
+    await store.insert_introduction(intro)
+    partnership = Partnership(
+        id=str(ULID()),
+        inviter_id=requester,
+        invitee_id=target,
+        status=PartnershipStatus.ACTIVE,
+        created_at=at,
+        updated_at=at,
+        activated_at=at,
+    )
+    accepted = replace(
+        intro,
+        status=IntroStatus.ACCEPTED,
+        updated_at=at,
+        decided_at=at,
+        decided_by_org=target,
+        partnership_id=partnership.id,
+    )
+    edge = IntroducedEdge(intro.id, requester, requester, target, at)
+    assert await store.accept_introduction(intro, accepted, partnership, edge) is not None
+
+
+async def load(store: ResettableStore, won: int, touches: int, edges: int) -> tuple[str, list[str]]:
     """The world into an empty store; the vendor id and its opportunity ids."""
     rng = random.Random(f"attribution/{won}/{touches}")
     vendor = make_org("Bench vendor")
@@ -80,6 +129,11 @@ async def load(store: ResettableStore, won: int, touches: int) -> tuple[str, lis
     partners = [make_org(f"Partner {i}", types=(OrgType.RESELLER,)) for i in range(PARTNERS)]
     for p in partners:
         await store.create_org(p)
+    met = YEAR_START - timedelta(days=30)
+    for i in range(min(edges, PARTNERS // 2 - 1)):
+        await introduce(store, partners[2 * i].id, partners[2 * i + 1].id, met)
+        if i % 4 == 0:
+            await introduce(store, partners[2 * i + 1].id, partners[2 * i + 2].id, met)
     deals = won + won // 2
     state = await store.key_state()
     account_ids: dict[str, str] = {}
@@ -167,17 +221,19 @@ def _actor(vendor: str) -> Actor:
     )
 
 
-async def measure(backend: str, won: int, touches: int, scratch: Path, profile: bool) -> str:
+async def measure(
+    backend: str, won: int, touches: int, edges: int, scratch: Path, profile: bool
+) -> str:
     store = _store(backend, scratch)
     try:
         await store.apply_schema()
         await store.reset()
         start = time.perf_counter()
-        vendor, ids = await load(store, won, touches)
+        vendor, ids = await load(store, won, touches, edges)
         loaded = time.perf_counter() - start
         actor = _actor(vendor)
         config = reports.build_config()
-        cells = [backend, f"{won:,}", f"{touches:,}", f"{loaded:,.0f}"]
+        cells = [backend, f"{won:,}", f"{touches:,}", str(edges), f"{loaded:,.0f}"]
         for model in (AttributionModel.LINEAR, AttributionModel.SHAPLEY):
             profiler = cProfile.Profile() if profile else None
             start = time.perf_counter()
@@ -200,13 +256,24 @@ async def measure(backend: str, won: int, touches: int, scratch: Path, profile: 
             cells.append(f"{time.perf_counter() - start:,.1f}")
             assert report.won_deals == sum(1 for i in range(len(ids)) if i % 3), report.won_deals
         rng = random.Random(1)
-        times = []
+        times: list[float] = []
+        counts: list[int] = []
+        deepest = 0
         for opportunity_id in rng.sample(ids, min(SAMPLES, len(ids))):
             start = time.perf_counter()
-            await reports.influence_paths(store, actor, opportunity_id, config=config, now=NOW)
+            _, found = await reports.influence_paths(
+                store, actor, opportunity_id, config=config, now=NOW
+            )
             times.append((time.perf_counter() - start) * 1000)
+            counts.append(len(found))
+            deepest = max([deepest, *(p.hops for p in found)])
         q = statistics.quantiles(times, n=100)
-        cells += [f"{statistics.median(times):.1f}", f"{q[98]:.1f}", f"{rss_mib():,.0f}"]
+        cells += [
+            f"{statistics.mean(counts):.1f} ({deepest})",
+            f"{statistics.median(times):.1f}",
+            f"{q[98]:.1f}",
+            f"{rss_mib():,.0f}",
+        ]
         return "| " + " | ".join(cells) + " |"
     finally:
         await store.close()
@@ -217,18 +284,21 @@ async def main() -> None:
     parser.add_argument("--won", default="10000", help="won deals, comma-separated sizes")
     parser.add_argument("--touches", default="200000,2000000")
     parser.add_argument("--backends", default="sqlite")
+    parser.add_argument("--edges", type=int, default=50, help="INTRODUCED edges (sparse)")
     parser.add_argument("--profile", action="store_true", help="cProfile the reports")
     args = parser.parse_args()
     print(
-        "| store | won deals | touches | load s | LINEAR s | SHAPLEY s "
-        "| influencePaths p50 ms | p99 ms | RSS MiB |"
+        "| store | won deals | touches | edges | load s | LINEAR s | SHAPLEY s "
+        "| paths/deal (max hops) | influencePaths p50 ms | p99 ms | RSS MiB |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for backend in args.backends.split(","):
         for won in [int(w) for w in args.won.split(",")]:
             for touches in [int(t) for t in args.touches.split(",")]:
                 with tempfile.TemporaryDirectory() as scratch:
-                    line = await measure(backend, won, touches, Path(scratch), args.profile)
+                    line = await measure(
+                        backend, won, touches, args.edges, Path(scratch), args.profile
+                    )
                 print(line, flush=True)
 
 
