@@ -3,11 +3,11 @@ asks across its partnerships, and a block or two.
 
 Replayed through the real services (`introductions.request` / `respond`, `asks.ask` /
 `move`, `introductions.set_block`) with the seeded users as actors (admins for
-introductions and blocks, sales reps for asks), in time order over the weeks before the
-load, so the checks (reachability, shared broker, cooling-off, overlap sharing) are the
-ones the API runs. The plan is drawn from (seed, vendor); the ids the services make are
-not, so a vendor whose planned requesters already have introductions or asks is skipped
-on reload.
+introductions and blocks, sales reps for asks), in time order over the weeks (for
+accepted introductions, months) before the load, so the checks (reachability, shared
+broker, cooling-off, overlap sharing) are the ones the API runs. The plan is drawn from
+(seed, vendor); the ids the services make are not, so a vendor whose planned requesters
+already have introductions or asks is skipped on reload.
 
 The mix, over the whole seed (outcomes are dealt in a fixed rotation, so even the demo
 has each status): partners of one vendor who are not partners yet ask to be introduced,
@@ -128,7 +128,10 @@ def plan_introductions(eco: Ecosystem, now: datetime) -> dict[str, list[IntroPla
             taken.add(frozenset((a.id, b.id)))
             requester, target = (a, b) if rng.random() < 0.5 else (b, a)
             brokered, outcome = next(deal)
-            days = rng.uniform(40, 60) if outcome == "expire" else rng.uniform(3, 25)
+            # Accepted introductions go back months, so the deals the introduced partners
+            # then helped close have multi-hop influence paths (seed.touches).
+            low, high = {"expire": (40, 60), "accept": (60, 200)}.get(outcome, (3, 25))
+            days = rng.uniform(low, high)
             at = now - timedelta(days=days, seconds=rng.randrange(86_400))
             plan.append(IntroPlan(requester, target, vendor if brokered else None, outcome, at))
         plans[vendor.id] = plan

@@ -15,6 +15,7 @@ from graph.identity import IdentityStore, Membership, User
 from graph.intros import AskStatus, IntroStatus
 from graph.model import OrgType, Partnership, PartnershipStatus
 from graph.port import GraphStore
+from graph.touches import TouchStatus
 from privacy.keyring import Keyring
 from resolvers.accounts import RowStatus, write_rows
 from resolvers.auth.config import AuthConfig
@@ -24,6 +25,7 @@ from seed.accounts import accounts_for
 from seed.generator import DEMO_PASSWORD, Ecosystem, SeedPartnership
 from seed.intros import seed_intros
 from seed.pipeline import load_opportunities, registration_counts, seed_registrations
+from seed.touches import seed_touches
 
 _BATCH = 500
 _ACCOUNT_BATCH = 5_000
@@ -50,11 +52,16 @@ class LoadSummary:
     asks: dict[AskStatus, int] = field(default_factory=dict)
     blocks: int = 0
     intro_vendors_present: int = 0
+    # Touches this load made (a reload replaces each with itself, making none), and the
+    # seeded touches by status as of the load.
+    touches_created: int = 0
+    touches: dict[TouchStatus, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         made = ", ".join(f"{n} {s.value}" for s, n in sorted(self.registrations.items()))
         intros = ", ".join(f"{n} {s.value}" for s, n in sorted(self.introductions.items()))
         asked = ", ".join(f"{n} {s.value}" for s, n in sorted(self.asks.items()))
+        touched = ", ".join(f"{n} {s.value}" for s, n in sorted(self.touches.items()))
         return (
             f"orgs: {self.orgs_created} created, {self.orgs_present} already present; "
             f"partnerships: {self.partnerships_created} created, "
@@ -70,7 +77,9 @@ class LoadSummary:
             f"{f' ({intros})' if intros else ''}, "
             f"asks: {sum(self.asks.values())} made{f' ({asked})' if asked else ''}, "
             f"blocks: {self.blocks} made, "
-            f"{self.intro_vendors_present} vendors had theirs already"
+            f"{self.intro_vendors_present} vendors had theirs already; "
+            f"touches: {self.touches_created} created"
+            f"{f' ({touched})' if touched else ''}"
         )
 
 
@@ -117,6 +126,7 @@ async def load_into(
         else:
             statuses.update(await registration_counts(graph, vendor.id, ids, now))
     intro_counts, intro_vendors_present = await seed_intros(graph, identity, eco, now=now)
+    touch_counts = await seed_touches(graph, identity, eco, now=now)
     return LoadSummary(
         orgs_created,
         orgs_present,
@@ -133,6 +143,8 @@ async def load_into(
         asks=intro_counts.asks,
         blocks=intro_counts.blocks,
         intro_vendors_present=intro_vendors_present,
+        touches_created=touch_counts.created,
+        touches=touch_counts.by_status,
     )
 
 

@@ -36,6 +36,7 @@ from resolvers.attribution import (
 DEFAULT_HOPS = 3
 MAX_HOPS = 5
 BATCH = 1_000
+CACHE_DEALS = 20_000  # closed deals a SHAPLEY/MARKOV report keeps from its first pass
 MAX_REPORT_DAYS = 366 * 3
 # A registration that was approved at some point (it may have closed or expired since).
 APPROVED_ONCE = frozenset(
@@ -195,27 +196,34 @@ async def partner_attribution(
             raise NotFound("no such organization")
         only = actor.org_id
     history = None
+    # SHAPLEY and MARKOV need the whole range's history before the first deal is
+    # attributed; up to CACHE_DEALS deals the pass that builds it keeps what it read, so
+    # the store is read once, not twice.
+    cached: list[tuple[Opportunity, ClosedDeal, _DealPaths]] | None = None
     if model in (AttributionModel.SHAPLEY, AttributionModel.MARKOV):
-        history = History(
-            [
-                deal
-                async for _, deal, _ in _closed_deals(
-                    graph,
-                    vendor,
-                    closed_from=closed_from,
-                    closed_to=closed_to,
-                    config=config,
-                    now=now,
-                )
-            ]
+        cached = []
+        history_deals = []
+        async for read in _closed_deals(
+            graph, vendor, closed_from=closed_from, closed_to=closed_to, config=config, now=now
+        ):
+            history_deals.append(read[1])
+            if cached is not None:
+                cached.append(read)
+                if len(cached) > CACHE_DEALS:
+                    cached = None
+        history = History(history_deals)
+    source = (
+        _replay(cached)
+        if cached is not None
+        else _closed_deals(
+            graph, vendor, closed_from=closed_from, closed_to=closed_to, config=config, now=now
         )
+    )
     rows: dict[tuple[str, str], PartnerRow] = {}
     involved_closed: dict[str, int] = defaultdict(int)
     involved_won: dict[str, int] = defaultdict(int)
     closed = won = 0
-    async for opportunity, deal, paths in _closed_deals(
-        graph, vendor, closed_from=closed_from, closed_to=closed_to, config=config, now=now
-    ):
+    async for opportunity, deal, paths in source:
         closed += 1
         won += deal.won
         partners = set(deal.partners) | set(paths.sourced)
@@ -280,6 +288,13 @@ async def partner_attribution(
 class _DealPaths:
     paths: list[InfluencePath]  # in the window
     sourced: frozenset[str]  # partners whose approved registration predates the deal
+
+
+async def _replay(
+    items: list[tuple[Opportunity, ClosedDeal, _DealPaths]],
+) -> AsyncIterator[tuple[Opportunity, ClosedDeal, _DealPaths]]:
+    for item in items:
+        yield item
 
 
 async def _closed_deals(

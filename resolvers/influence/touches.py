@@ -83,11 +83,16 @@ async def record(
     seen: set[str] = set()
     partner_orgs = {r.partner_org for r in rows if r.partner_org is not None}
     partners = await _active_partners(graph, actor.org_id, partner_orgs)
-    own_accounts = await graph.get_accounts(
-        actor.org_id, sorted({r.account_id for r in rows if r.account_id})
-    )
     own_opportunities = await graph.get_opportunities(
         actor.org_id, sorted({r.opportunity_id for r in rows if r.opportunity_id})
+    )
+    # A row naming only an opportunity touches that opportunity's account as well.
+    own_accounts = await graph.get_accounts(
+        actor.org_id,
+        sorted(
+            {r.account_id for r in rows if r.account_id}
+            | {o.account_id for o in own_opportunities.values()}
+        ),
     )
     registrations = await graph.get_deals(
         actor.org_id, sorted({r.registration_id for r in rows if r.registration_id})
