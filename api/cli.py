@@ -26,6 +26,7 @@ from resolvers.importing.mapping import PRESETS, with_overrides
 from resolvers.importing.opportunities_import import import_opportunities_csv
 from resolvers.importing.opportunity_mapping import PRESETS as OPPORTUNITY_PRESETS
 from resolvers.importing.opportunity_mapping import with_options
+from resolvers.importing.touches_import import import_touches_csv
 from resolvers.keys import rotate
 from schema.root import graphql_schema
 from seed.generator import SCALES, generate
@@ -399,6 +400,34 @@ def import_opportunities(
                 resume=not restart,
                 on_progress=lambda n: progress.advance(task, n),
             )
+        note = f"; rejects in {rejects_path}" if summary.rejected else ""
+        return f"{summary}{note}"
+
+    typer.echo(_with_stores(settings, work))
+
+
+@import_app.command("touches")
+def import_touches(
+    file: Annotated[Path, typer.Argument(help="CSV file (UTF-8).", exists=True, dir_okay=False)],
+    org: Annotated[str, typer.Option("--org", help="Organization id recording the touches.")],
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected rows go. [default: FILE.rejects.csv]")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Record touches from a CSV file (the rows recordTouches takes), idempotently."""
+    settings = _settings(store)
+    rejects_path = rejects or file.with_name(file.name + ".rejects.csv")
+
+    async def work(stores: Stores) -> str:
+        summary = await import_touches_csv(
+            stores.graph,
+            stores.identity,
+            org_id=org,
+            path=file,
+            rejects_path=rejects_path,
+            now=utcnow,
+        )
         note = f"; rejects in {rejects_path}" if summary.rejected else ""
         return f"{summary}{note}"
 
