@@ -77,7 +77,15 @@ class Counted:
 @pytest.fixture
 def counted(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counted]:
     # No background sweeps during the test: only the requests' own calls are counted.
-    settings = settings_for(sqlite_url, TANDEM_DEAL_SWEEP_SECONDS="3600")
+    # 100 aliased node(id:) lookups are a large document on purpose: the query-size
+    # limits (tested in test_limits.py) are raised so that this test measures round trips.
+    settings = settings_for(
+        sqlite_url,
+        TANDEM_DEAL_SWEEP_SECONDS="3600",
+        TANDEM_MAX_TOKENS="100000",
+        TANDEM_MAX_ALIASES="1000",
+        TANDEM_MAX_COST="10000000",
+    )
     counts: Counter[str] = Counter()
 
     def counting_stores(settings: Settings) -> Stores:
