@@ -22,10 +22,10 @@ from resolvers.deals.announce import announce
 from resolvers.deals.rules import DealAction
 from resolvers.events import EventBroker
 from resolvers.influence import touches
+from resolvers.sweeps import drain
 
 NO_SUCH_REGISTRATION = "no such deal registration"
 MAX_NOTE = 1_000
-SWEEP_LIMIT = 1_000
 
 
 class Decision(enum.StrEnum):
@@ -130,11 +130,7 @@ async def expire_due(
     """The server's sweep: write EXPIRED for approvals whose time is up, and settle
     registrations left live on closed opportunities (e.g. by a crash between closing
     and settling). Reads never wait for it: they apply expiry themselves."""
-    moved: list[DealRegistration] = []
-    while batch := await graph.expire_deals(now, limit=SWEEP_LIMIT):
-        moved.extend(batch)
-        if len(batch) < SWEEP_LIMIT:
-            break
+    moved = await drain(lambda limit: graph.expire_deals(now, limit=limit))
     settled = await settle(graph, opportunity_ids=None, now=now, events=None)
     if events is not None:
         for registration in moved:
@@ -152,13 +148,11 @@ async def settle(
     events: EventBroker | None = None,
 ) -> list[DealRegistration]:
     """Move registrations on closed opportunities by rules.CLOSE_OUTCOMES."""
-    moved: list[DealRegistration] = []
-    while batch := await graph.settle_registrations(
-        opportunity_ids=opportunity_ids, outcomes=rules.CLOSE_OUTCOMES, at=now, limit=SWEEP_LIMIT
-    ):
-        moved.extend(batch)
-        if len(batch) < SWEEP_LIMIT:
-            break
+    moved = await drain(
+        lambda limit: graph.settle_registrations(
+            opportunity_ids=opportunity_ids, outcomes=rules.CLOSE_OUTCOMES, at=now, limit=limit
+        )
+    )
     if events is not None:
         for registration in moved:
             await announce(events, registration, action="SETTLE", now=now)

@@ -18,6 +18,7 @@ from graph.model import Page
 from graph.port import GraphStore
 from resolvers.actor import Actor, Permission
 from resolvers.deals import rules
+from resolvers.sweeps import as_of_page
 
 # Shown to co-registrants: those still in the running or that won.
 PEER_STATUSES = frozenset({DealStatus.PENDING_REVIEW, DealStatus.APPROVED, DealStatus.WON})
@@ -69,13 +70,7 @@ async def list_registrations(
         first=first,
         after=after,
     )
-    items, cursors = [], []
-    for registration, cursor in zip(page.items, page.cursors, strict=True):
-        current = rules.as_of(registration, now)
-        if wanted is None or current.status in wanted:
-            items.append(current)
-            cursors.append(cursor)
-    return Page(items=items, has_next=page.has_next, cursors=cursors)
+    return as_of_page(page, lambda r: rules.as_of(r, now), lambda r: r.status, wanted)
 
 
 async def co_registrants(

@@ -24,9 +24,10 @@ from resolvers.events import EventBroker, IntroductionChanged
 from resolvers.ids import new_id
 from resolvers.influence import touches
 from resolvers.intros import rules
-from resolvers.intros.introductions import SWEEP_LIMIT, check_budget, clean_text
+from resolvers.intros.introductions import check_budget, clean_text
 from resolvers.intros.rules import AskAction, Party, SafetyPolicy
 from resolvers.overlaps import MATCH_KINDS
+from resolvers.sweeps import as_of_page, drain
 
 NO_SUCH_ASK = "no such ask"
 NO_SHARED_OVERLAP = "this partner does not share an overlap on that account with you"
@@ -167,23 +168,13 @@ async def list_mine(
         first=first,
         after=after,
     )
-    items, cursors = [], []
-    for item, cursor in zip(page.items, page.cursors, strict=True):
-        current = rules.effective_ask(item, now)
-        if not statuses or current.status in statuses:
-            items.append(current)
-            cursors.append(cursor)
-    return Page(items=items, has_next=page.has_next, cursors=cursors)
+    return as_of_page(page, lambda a: rules.effective_ask(a, now), lambda a: a.status, statuses)
 
 
 async def expire_due(
     graph: GraphStore, *, now: datetime, events: EventBroker | None = None
 ) -> list[AccountAsk]:
-    expired: list[AccountAsk] = []
-    while batch := await graph.expire_asks(now, limit=SWEEP_LIMIT):
-        expired.extend(batch)
-        if len(batch) < SWEEP_LIMIT:
-            break
+    expired = await drain(lambda limit: graph.expire_asks(now, limit=limit))
     for item in expired:
         await _announce(events, item, now)
     return expired

@@ -31,12 +31,12 @@ from resolvers.ids import new_id
 from resolvers.intros import rules
 from resolvers.intros.rules import IntroAction, Party, SafetyPolicy
 from resolvers.partnerships import active_partnerships
+from resolvers.sweeps import SWEEP_LIMIT, as_of_page, drain
 
 NO_SUCH_ORG = "no such organization"
 NO_SUCH_BROKER = "the broker must be an active partner of both organizations"
 NO_SUCH_INTRODUCTION = "no such introduction"
 MAX_MESSAGE = 2_000
-SWEEP_LIMIT = 1_000
 
 
 async def reachable(graph: GraphStore, me: str, other: str) -> bool:
@@ -224,23 +224,13 @@ async def list_mine(
         first=first,
         after=after,
     )
-    items, cursors = [], []
-    for item, cursor in zip(page.items, page.cursors, strict=True):
-        current = rules.effective_intro(item, now)
-        if not statuses or current.status in statuses:
-            items.append(current)
-            cursors.append(cursor)
-    return Page(items=items, has_next=page.has_next, cursors=cursors)
+    return as_of_page(page, lambda i: rules.effective_intro(i, now), lambda i: i.status, statuses)
 
 
 async def expire_due(
     graph: GraphStore, *, now: datetime, events: EventBroker | None = None
 ) -> list[Introduction]:
-    expired: list[Introduction] = []
-    while batch := await graph.expire_introductions(now, limit=SWEEP_LIMIT):
-        expired.extend(batch)
-        if len(batch) < SWEEP_LIMIT:
-            break
+    expired = await drain(lambda limit: graph.expire_introductions(now, limit=limit))
     for introduction in expired:
         await _announce(events, introduction, now)
     return expired
