@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,8 @@ from graph.identity import IdentityStore
 from graph.port import GraphStore
 from graph.sql.identity import SqlIdentityStore
 from resolvers.auth.config import AuthConfig
+
+log = logging.getLogger("tandem.stores")
 
 
 @dataclass(slots=True)
@@ -59,6 +62,8 @@ async def _probe_one(store: GraphStore | IdentityStore, timeout_s: float) -> str
     try:
         await asyncio.wait_for(store.ping(), timeout=timeout_s)
     except StoreUnavailable as error:
+        # The probe answers with the short reason; operators get the driver's own words.
+        log.warning("readiness probe: %s: %s", error.message, error.__cause__)
         return error.message
     except TimeoutError:
         return f"no answer within {timeout_s:g}s"

@@ -169,8 +169,14 @@ def settings(sqlite_url: str) -> Settings:
     return settings_for(sqlite_url)
 
 
+async def _nothing(_: Stores) -> None:
+    return None
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
+    # As `tandem serve` does: the schema is in place before the app takes requests.
+    with_stores(settings, _nothing)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
