@@ -8,9 +8,6 @@ graph/neo4j/deal_cypher.py.
 
 from __future__ import annotations
 
-import asyncio
-import random
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -18,7 +15,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar
 
 from neo4j import AsyncManagedTransaction
-from neo4j.exceptions import TransientError
 
 from graph.deal_port import DealSide, DealStats
 from graph.deals import (
@@ -34,7 +30,7 @@ from graph.deals import (
     OpportunityUpsert,
     OpportunityWrite,
 )
-from graph.errors import BadInput, StoreUnavailable
+from graph.errors import BadInput
 from graph.model import Account, HashedKey, Page
 from graph.neo4j import deal_cypher as q
 from graph.neo4j.records import Row, account_from, to_datetime, to_optional_datetime
@@ -50,7 +46,6 @@ LIVE = [str(s) for s in DealStatus if s.is_live]
 # writers (a lock-order clash, or the lock manager's racy detection) are transient; the
 # driver's retry budget is short (5 s), so deal writes keep retrying transient errors
 # for this long before giving up with StoreUnavailable, never a driver error.
-TRANSIENT_RETRY_SECONDS = 60.0
 
 
 async def _rows(
@@ -289,23 +284,12 @@ class Neo4jDeals:
             self, work: Callable[[AsyncManagedTransaction], Awaitable[T]], *, write: bool
         ) -> T: ...
 
-    async def _deal_write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
-        """Run a write work function in one managed transaction, retrying transient
-        errors (deadlocks) with jittered backoff: none reaches the caller. Work
-        functions decide only from what they read, so every attempt is as good as the
-        first."""
-        deadline = time.monotonic() + TRANSIENT_RETRY_SECONDS
-        delay = 0.05
-        while True:
-            try:
-                return await self._transaction(work, write=True)
-            except TransientError as exc:
-                if time.monotonic() >= deadline:
-                    raise StoreUnavailable(
-                        "Neo4j kept reporting transient errors; try again later"
-                    ) from exc
-            await asyncio.sleep(random.uniform(delay / 2, delay))
-            delay = min(delay * 2, 1.0)
+        async def _locked_write(
+            self,
+            work: Callable[[AsyncManagedTransaction], Awaitable[T]],
+            *,
+            constraint_is_answer: bool = False,
+        ) -> T: ...
 
     # --- opportunities ----------------------------------------------------------------
 
@@ -333,7 +317,7 @@ class Neo4jDeals:
             )
             return {r["crm_id"]: r for r in written}
 
-        written = await self._deal_write(work)
+        written = await self._locked_write(work)
         out: list[OpportunityWrite] = []
         for row in rows:
             w = written.get(row.crm_id)
@@ -414,7 +398,7 @@ class Neo4jDeals:
             )
             return opportunity_from(rows[0]) if rows else None
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
 
     async def settle_registrations(
         self,
@@ -471,7 +455,7 @@ class Neo4jDeals:
             )
             return [registration_from(row) for row in rows]
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
 
     # --- programs and direct-only accounts ----------------------------------------------
 
@@ -561,7 +545,7 @@ class Neo4jDeals:
             await _announce(tx, rows, None, at)
             return registration_from(rows[0])
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
 
     async def get_deals(self, acting_org: str, ids: Sequence[str]) -> dict[str, DealRegistration]:
         if not ids:
@@ -639,7 +623,7 @@ class Neo4jDeals:
                 await _rows(tx, q.RELINK_OPPORTUNITY, {"id": current.id})
             return written
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
 
     async def expire_deals(self, now: datetime, *, limit: int) -> list[DealRegistration]:
         _check_aware(now, "now")
@@ -656,7 +640,7 @@ class Neo4jDeals:
             await _announce(tx, rows, DealStatus.APPROVED, now)
             return [registration_from(row) for row in rows]
 
-        expired = await self._deal_write(work)
+        expired = await self._locked_write(work)
         return sorted(expired, key=lambda r: (r.expires_at or now, r.id))
 
     async def deal_history(self, acting_org: str, registration_id: str) -> list[DealTransition]:

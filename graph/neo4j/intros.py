@@ -8,17 +8,13 @@ graph/neo4j/intro_cypher.py.
 
 from __future__ import annotations
 
-import asyncio
-import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, LiteralString, TypeVar, cast
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
-from neo4j.exceptions import TransientError
 
-from graph.errors import BadInput, Conflict, NotFound, StoreUnavailable
+from graph.errors import BadInput, Conflict, NotFound
 from graph.intro_port import AskSide, IntroRole
 from graph.intros import (
     AccountAsk,
@@ -33,7 +29,6 @@ from graph.intros import (
 from graph.model import Page, Partnership, PartnershipStatus
 from graph.neo4j import cypher
 from graph.neo4j import intro_cypher as q
-from graph.neo4j.errors import domain_errors
 from graph.neo4j.records import (
     Row,
     pair_key,
@@ -51,7 +46,6 @@ T = TypeVar("T")
 # inserts of one pair on the open_pair index entry. Deadlocks (transient) are retried
 # past the driver's short budget for this long, then StoreUnavailable; never a driver
 # error reaches the caller.
-TRANSIENT_RETRY_SECONDS = 60.0
 
 
 async def _rows(
@@ -207,26 +201,12 @@ class Neo4jIntros:
             self, work: Callable[[AsyncManagedTransaction], Awaitable[T]], *, write: bool
         ) -> T: ...
 
-    async def _intro_write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
-        """Run a write work function in one managed transaction. A constraint error is a
-        Conflict at once (not retried: it is the answer for a taken pair or id);
-        transient errors (deadlocks) are retried with jittered backoff past the
-        driver's budget, then StoreUnavailable. Work functions decide only from what
-        they read, so every attempt is as good as the first."""
-        deadline = time.monotonic() + TRANSIENT_RETRY_SECONDS
-        delay = 0.05
-        while True:
-            try:
-                with domain_errors(self._server, self._database):
-                    async with self._driver.session(database=self._database) as session:
-                        return await session.execute_write(work)
-            except TransientError as exc:
-                if time.monotonic() >= deadline:
-                    raise StoreUnavailable(
-                        "Neo4j kept reporting transient errors; try again later"
-                    ) from exc
-            await asyncio.sleep(random.uniform(delay / 2, delay))
-            delay = min(delay * 2, 1.0)
+        async def _locked_write(
+            self,
+            work: Callable[[AsyncManagedTransaction], Awaitable[T]],
+            *,
+            constraint_is_answer: bool = False,
+        ) -> T: ...
 
     # --- discovery ----------------------------------------------------------------------
 
@@ -292,7 +272,7 @@ class Neo4jIntros:
             [removed] = await _rows(tx, q.UNBLOCK, params)
             return int(removed) > 0
 
-        return await self._intro_write(work)
+        return await self._locked_write(work, constraint_is_answer=True)
 
     async def blocked_between(self, org_a: str, org_b: str) -> bool:
         rows = await self._read(q.BLOCKED_BETWEEN, a=org_a, b=org_b)
@@ -313,7 +293,7 @@ class Neo4jIntros:
             await add_outbox(tx, introduction_events(written, None))
             return written
 
-        return await self._intro_write(work)
+        return await self._locked_write(work, constraint_is_answer=True)
 
     async def get_introductions(
         self, acting_org: str, ids: Sequence[str]
@@ -368,7 +348,7 @@ class Neo4jIntros:
             await add_outbox(tx, introduction_events(written, current.status))
             return written
 
-        return await self._intro_write(work)
+        return await self._locked_write(work, constraint_is_answer=True)
 
     async def accept_introduction(
         self,
@@ -407,7 +387,7 @@ class Neo4jIntros:
             await add_outbox(tx, introduction_events(written, current.status))
             return written
 
-        return await self._intro_write(work)
+        return await self._locked_write(work, constraint_is_answer=True)
 
     async def expire_introductions(self, now: datetime, *, limit: int) -> list[Introduction]:
         _check_aware(now, "now")
@@ -427,7 +407,7 @@ class Neo4jIntros:
             await add_outbox(tx, [e for i, old in expired for e in introduction_events(i, old)])
             return [i for i, _ in expired]
 
-        expired = await self._intro_write(work)
+        expired = await self._locked_write(work, constraint_is_answer=True)
         return sorted(expired, key=lambda i: (i.expires_at, i.id))
 
     async def last_declined(self, requester_org: str, target_org: str) -> datetime | None:
@@ -457,7 +437,7 @@ class Neo4jIntros:
             await add_outbox(tx, ask_events(written, None))
             return written
 
-        return await self._intro_write(work)
+        return await self._locked_write(work, constraint_is_answer=True)
 
     async def get_asks(self, acting_org: str, ids: Sequence[str]) -> dict[str, AccountAsk]:
         if not ids:
@@ -502,7 +482,7 @@ class Neo4jIntros:
             await add_outbox(tx, ask_events(written, current.status))
             return written
 
-        return await self._intro_write(work)
+        return await self._locked_write(work, constraint_is_answer=True)
 
     async def expire_asks(self, now: datetime, *, limit: int) -> list[AccountAsk]:
         _check_aware(now, "now")
@@ -520,5 +500,5 @@ class Neo4jIntros:
             await add_outbox(tx, [e for a in expired for e in ask_events(a, AskStatus.REQUESTED)])
             return expired
 
-        expired = await self._intro_write(work)
+        expired = await self._locked_write(work, constraint_is_answer=True)
         return sorted(expired, key=lambda a: (a.expires_at, a.id))

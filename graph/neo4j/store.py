@@ -7,15 +7,25 @@ functions only run their one statement and read its rows, which makes them idemp
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, LiteralString, TypeVar, cast
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import ConfigurationError as DriverConfigurationError
-from neo4j.exceptions import ConstraintError
+from neo4j.exceptions import ConstraintError, TransientError
 
-from graph.errors import BadInput, ConfigurationError, Conflict, Forbidden, NotFound
+from graph.errors import (
+    BadInput,
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    StoreUnavailable,
+)
 from graph.matrix_cache import MatrixCache
 from graph.model import (
     ID_ORDER,
@@ -118,6 +128,8 @@ async def _delete_orphan_keys(tx: AsyncManagedTransaction, hashes: set[str]) -> 
 # creating the KeyState node itself (two first-ever writers) or from a caller's clash
 # (a reused account id); the first goes away on retry, the second stays a Conflict.
 _CONSTRAINT_RETRIES = 3
+# How long a locked write keeps retrying deadlocks before telling the caller to retry.
+TRANSIENT_RETRY_SECONDS = 60.0
 
 
 class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
@@ -167,9 +179,15 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
                 return await session.execute_write(_rows, query, params)
 
     async def _transaction(
-        self, work: Callable[[AsyncManagedTransaction], Awaitable[T]], *, write: bool
+        self,
+        work: Callable[[AsyncManagedTransaction], Awaitable[T]],
+        *,
+        write: bool,
+        constraint_retries: int = _CONSTRAINT_RETRIES,
     ) -> T:
-        """Run a multi-statement work function in one managed transaction."""
+        """Run a multi-statement work function in one managed transaction. A constraint
+        error is retried `constraint_retries` - 1 times (a concurrent insert of the same
+        key: the next attempt reads it), then surfaces as Conflict."""
         with domain_errors(self._server, self._database):
             attempt = 1
             while True:
@@ -179,9 +197,35 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
                             return await session.execute_write(work)
                         return await session.execute_read(work)
                     except ConstraintError:
-                        if attempt >= _CONSTRAINT_RETRIES:
+                        if attempt >= constraint_retries:
                             raise
                         attempt += 1
+
+    async def _locked_write(
+        self,
+        work: Callable[[AsyncManagedTransaction], Awaitable[T]],
+        *,
+        constraint_is_answer: bool = False,
+    ) -> T:
+        """A write that takes node locks (claims, compare-and-set moves, leases): transient
+        errors (deadlocks) are retried with jittered backoff past the driver's own budget,
+        then StoreUnavailable; none reaches the caller. With `constraint_is_answer` a
+        constraint error is a Conflict at once (it is the answer for a taken pair or id).
+        Work functions decide only from what they read, so every attempt is as good as the
+        first."""
+        deadline = time.monotonic() + TRANSIENT_RETRY_SECONDS
+        delay = 0.05
+        retries = 1 if constraint_is_answer else _CONSTRAINT_RETRIES
+        while True:
+            try:
+                return await self._transaction(work, write=True, constraint_retries=retries)
+            except TransientError as exc:
+                if time.monotonic() >= deadline:
+                    raise StoreUnavailable(
+                        "Neo4j kept reporting transient errors; try again later"
+                    ) from exc
+            await asyncio.sleep(random.uniform(delay / 2, delay))
+            delay = min(delay * 2, 1.0)
 
     async def _run_schema(self, query: LiteralString) -> None:
         with domain_errors(self._server, self._database):

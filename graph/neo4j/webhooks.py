@@ -144,8 +144,11 @@ class Neo4jWebhooks:
 
         async def _read(self, query: LiteralString, **params: Any) -> list[Row]: ...
 
-        async def _deal_write(
-            self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]
+        async def _locked_write(
+            self,
+            work: Callable[[AsyncManagedTransaction], Awaitable[T]],
+            *,
+            constraint_is_answer: bool = False,
         ) -> T: ...
 
     # --- endpoints ----------------------------------------------------------------------
@@ -157,7 +160,7 @@ class Neo4jWebhooks:
             rows = await _rows(tx, q.CREATE_ENDPOINT, {"endpoint": params})
             return _endpoint_from(rows[0])
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
 
     async def get_webhook_endpoints(
         self, acting_org: str, ids: Sequence[str]
@@ -191,7 +194,7 @@ class Neo4jWebhooks:
             )
             return _endpoint_from(rows[0]) if rows else None
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
 
     # --- the outbox ---------------------------------------------------------------------
 
@@ -262,7 +265,7 @@ class Neo4jWebhooks:
                 await _rows(tx, q.CREATE_DELIVERIES, {"deliveries": deliveries})
             return len(events)
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
 
     # --- deliveries ---------------------------------------------------------------------
 
@@ -300,7 +303,7 @@ class Neo4jWebhooks:
                 for d in leased
             ]
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
 
     async def record_delivery_attempt(
         self, delivery_id: str, outcome: AttemptOutcome
@@ -335,7 +338,7 @@ class Neo4jWebhooks:
             rows = await _rows(tx, q.RECORD_ATTEMPT, {"node": node, "outcome": changes})
             return _delivery_from(rows[0]) if rows else None
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
 
     async def get_webhook_deliveries(
         self, acting_org: str, ids: Sequence[str]
@@ -391,4 +394,4 @@ class Neo4jWebhooks:
             )
             return _delivery_from(rows[0]) if rows else current
 
-        return await self._deal_write(work)
+        return await self._locked_write(work)
