@@ -40,6 +40,11 @@ from graph.touch_port import TouchStore
 
 
 class GraphStore(DealStore, IntroStore, TouchStore, Protocol):
+    """Paging: every list method behind a connection takes `first`, `after` and
+    `backward`. `backward=True` returns the `first` items just before the cursor given as
+    `after` (the last `first` when it is None), still in the list's order, with
+    `Page.has_previous` set when more precede them (graph/paging.py)."""
+
     @property
     def backend(self) -> str:
         """Short backend name: "sqlite", "postgresql" or "neo4j"."""
@@ -109,6 +114,7 @@ class GraphStore(DealStore, IntroStore, TouchStore, Protocol):
         status: PartnershipStatus | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Partnership]:
         """The acting org's partnerships, newest first."""
         ...
@@ -160,6 +166,7 @@ class GraphStore(DealStore, IntroStore, TouchStore, Protocol):
         population: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Account]:
         """The acting org's accounts (in `population` when given), ordered by id."""
         ...
@@ -198,6 +205,7 @@ class GraphStore(DealStore, IntroStore, TouchStore, Protocol):
         kinds: Sequence[KeyKind],
         first: int,
         after: str | None = None,
+        backward: bool = False,
         order: OverlapOrder = ID_ORDER,
         where: AccountFilter = NO_FILTER,
     ) -> Page[OverlapMatch]:
