@@ -64,6 +64,7 @@ class DealStore(Protocol):
         account_id: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Opportunity]:
         """The acting org's opportunities, filtered, ordered by id."""
         ...
@@ -165,6 +166,7 @@ class DealStore(Protocol):
         counterparty: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[DealRegistration]:
         """Registrations where the acting org is the vendor (side="vendor") or the
         partner (side="partner"), filtered (`counterparty` is the partner org for a

@@ -145,8 +145,18 @@ class IdentityStore(Protocol):
         ...
 
     async def list_tokens(
-        self, org_id: str, user_id: str, *, kind: TokenKind, first: int, after: str | None
-    ) -> Page[Token]: ...
+        self,
+        org_id: str,
+        user_id: str,
+        *,
+        kind: TokenKind,
+        first: int,
+        after: str | None,
+        backward: bool = False,
+    ) -> Page[Token]:
+        """The user's tokens of `kind` in the org, newest first (revoked ones included);
+        `backward` as in GraphStore."""
+        ...
 
     async def throttle_state(self, keys: Sequence[str]) -> dict[str, ThrottleState]: ...
 
@@ -156,8 +166,10 @@ class IdentityStore(Protocol):
 
     async def append_audit(self, entry: AuditEntry) -> None: ...
 
-    async def audit_log(self, org_id: str, *, first: int, after: str | None) -> Page[AuditEntry]:
-        """The org's entries, newest first."""
+    async def audit_log(
+        self, org_id: str, *, first: int, after: str | None, backward: bool = False
+    ) -> Page[AuditEntry]:
+        """The org's entries, newest first; `backward` as in GraphStore."""
         ...
 
     async def count_answers(self, viewer_org: str, partner_org: str) -> dict[str, CountAnswer]:

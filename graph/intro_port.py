@@ -86,6 +86,7 @@ class IntroStore(Protocol):
         statuses: Sequence[IntroStatus] | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Introduction]:
         """The acting org's introductions in one role (as get_introductions sees them),
         newest first (id descending)."""
@@ -149,6 +150,7 @@ class IntroStore(Protocol):
         statuses: Sequence[AskStatus] | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[AccountAsk]:
         """Asks the acting org made (side="requester") or received ("partner"),
         newest first (id descending)."""

@@ -240,8 +240,14 @@ NO_FILTER = AccountFilter()
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    """One page of a keyset-paginated list. Cursors are the store's sort keys."""
+    """One page of a keyset-paginated list. Cursors are the store's sort keys.
+
+    Items are always in the list's own order, also on a backward page (one asked for
+    with `backward=True`: the items just before the cursor). A forward page knows
+    whether more items follow (`has_next`), a backward page whether more precede
+    (`has_previous`); each leaves the other flag False (docs/api.md, Pagination)."""
 
     items: list[T]
     has_next: bool
     cursors: list[str] = field(default_factory=list)
+    has_previous: bool = False

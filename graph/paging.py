@@ -1,4 +1,10 @@
-"""Keyset paging helpers shared by the adapters: fetch `first + 1`, keep `first`."""
+"""Keyset paging helpers shared by the adapters: fetch `first + 1`, keep `first`.
+
+Every list a connection shows pages both ways. A store list method's `backward=True`
+walks the same order in reverse, starting strictly before the cursor passed as `after`
+(from the end when it is None), so one cursor format serves `after` and `before`; the
+adapter flips its ORDER BY and keyset comparison, fetches `first + 1` rows, and `page`
+below puts the kept ones back into the list's order."""
 
 from __future__ import annotations
 
@@ -21,11 +27,17 @@ def check_first(first: int) -> None:
         raise BadInput("first must not be negative", field="first")
 
 
-def page(items: list[T], first: int, key: Callable[[T], str]) -> Page[T]:
+def page(items: list[T], first: int, key: Callable[[T], str], *, backward: bool = False) -> Page[T]:
     """A page of the first `first` of `items` (fetched as first + 1, so one more means
-    there is a next page), with each item's cursor from `key`."""
+    there is a next page), with each item's cursor from `key`. With `backward`, `items`
+    were fetched in reverse order: the page is the kept ones turned back into the list's
+    order, and the extra row means there is a previous page."""
     shown = items[:first]
-    return Page(items=shown, has_next=len(items) > first, cursors=[key(i) for i in shown])
+    more = len(items) > first
+    if backward:
+        shown.reverse()
+        return Page(items=shown, has_next=False, cursors=[key(i) for i in shown], has_previous=more)
+    return Page(items=shown, has_next=more, cursors=[key(i) for i in shown])
 
 
 def sort_value(order: OverlapOrder, account: Account) -> SortValue:
@@ -51,26 +63,31 @@ def order_cursor(order: OverlapOrder, account: Account) -> str:
     return json.dumps([order.field.value, order.direction.value, encoded, account.id])
 
 
-def after_key(order: OverlapOrder, cursor: str | None) -> tuple[SortValue, str] | None:
-    """The (sort value, id) after which a page in `order` starts; BadInput for a cursor
-    that is malformed or was made by another order."""
+def after_key(
+    order: OverlapOrder, cursor: str | None, *, backward: bool = False
+) -> tuple[SortValue, str] | None:
+    """The (sort value, id) after which a page in `order` starts (before which, for a
+    backward page); BadInput for a cursor that is malformed or was made by another
+    order, naming the argument the client passed it as."""
     if cursor is None:
         return None
+    name = "before" if backward else "after"
+    invalid = BadInput(f"{name} is not a valid cursor", field=name)
     try:
         field, direction, value, account_id = json.loads(cursor)
     except (ValueError, TypeError):
-        raise BadInput("after is not a valid cursor", field="after") from None
+        raise invalid from None
     if field != order.field.value or direction != order.direction.value:
-        raise BadInput("after is a cursor of another order", field="after")
+        raise BadInput(f"{name} is a cursor of another order", field=name)
     if not isinstance(account_id, str) or not (value is None or isinstance(value, str)):
-        raise BadInput("after is not a valid cursor", field="after")
+        raise invalid
     if order.field in (OverlapSort.CREATED_AT, OverlapSort.UPDATED_AT):
         try:
             return datetime.fromisoformat(value or ""), account_id
         except ValueError:
-            raise BadInput("after is not a valid cursor", field="after") from None
+            raise invalid from None
     if value is None and order.field is not OverlapSort.OWNER and order.field is not OverlapSort.ID:
-        raise BadInput("after is not a valid cursor", field="after")
+        raise invalid
     return value, account_id
 
 

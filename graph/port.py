@@ -41,6 +41,11 @@ from graph.webhook_port import WebhookStore
 
 
 class GraphStore(DealStore, IntroStore, TouchStore, WebhookStore, Protocol):
+    """Paging: every list method behind a connection takes `first`, `after` and
+    `backward`. `backward=True` returns the `first` items just before the cursor given as
+    `after` (the last `first` when it is None), still in the list's order, with
+    `Page.has_previous` set when more precede them (graph/paging.py)."""
+
     @property
     def backend(self) -> str:
         """Short backend name: "sqlite", "postgresql" or "neo4j"."""
@@ -110,6 +115,7 @@ class GraphStore(DealStore, IntroStore, TouchStore, WebhookStore, Protocol):
         status: PartnershipStatus | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Partnership]:
         """The acting org's partnerships, newest first."""
         ...
@@ -161,6 +167,7 @@ class GraphStore(DealStore, IntroStore, TouchStore, WebhookStore, Protocol):
         population: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Account]:
         """The acting org's accounts (in `population` when given), ordered by id."""
         ...
@@ -199,6 +206,7 @@ class GraphStore(DealStore, IntroStore, TouchStore, WebhookStore, Protocol):
         kinds: Sequence[KeyKind],
         first: int,
         after: str | None = None,
+        backward: bool = False,
         order: OverlapOrder = ID_ORDER,
         where: AccountFilter = NO_FILTER,
     ) -> Page[OverlapMatch]:

@@ -39,6 +39,7 @@ class TouchStore(Protocol):
         opportunity_id: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Touch]:
         """Touches where the acting org is the vendor or the partner, newest first
         (id descending), filtered."""

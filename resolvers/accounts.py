@@ -307,10 +307,18 @@ def _reject(index: int, row: AccountInput, code: str, field: str, message: str) 
 
 
 async def list_accounts(
-    graph: GraphStore, actor: Actor, *, population: str | None, first: int, after: str | None
+    graph: GraphStore,
+    actor: Actor,
+    *,
+    population: str | None,
+    first: int,
+    after: str | None,
+    backward: bool = False,
 ) -> Page[Account]:
     actor.require(Permission.READ)
-    return await graph.list_accounts(actor.org_id, population=population, first=first, after=after)
+    return await graph.list_accounts(
+        actor.org_id, population=population, first=first, after=after, backward=backward
+    )
 
 
 async def count_accounts(graph: GraphStore, actor: Actor, *, population: str | None) -> int:

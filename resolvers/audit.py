@@ -37,7 +37,7 @@ async def record(
 
 
 async def read_log(
-    identity: IdentityStore, actor: Actor, *, first: int, after: str | None
+    identity: IdentityStore, actor: Actor, *, first: int, after: str | None, backward: bool = False
 ) -> Page[AuditEntry]:
     actor.require(Permission.READ_AUDIT)
-    return await identity.audit_log(actor.org_id, first=first, after=after)
+    return await identity.audit_log(actor.org_id, first=first, after=after, backward=backward)

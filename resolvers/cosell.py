@@ -30,6 +30,7 @@ from graph.model import (
     Partnership,
     SharingLevel,
 )
+from graph.paging import page
 from graph.port import GraphStore
 from privacy.policy import Grant, grants
 from resolvers import audit
@@ -144,7 +145,7 @@ def rank_key(score: int, item_id: str) -> str:
     return f"{score}:{item_id}"
 
 
-def parse_rank_key(key: str | None) -> tuple[int, str] | None:
+def parse_rank_key(key: str | None, *, name: str = "after") -> tuple[int, str] | None:
     if key is None:
         return None
     score, sep, item_id = key.partition(":")
@@ -153,7 +154,7 @@ def parse_rank_key(key: str | None) -> tuple[int, str] | None:
     except ValueError:
         value = None
     if not sep or not item_id or value is None:
-        raise BadInput("after is not a valid cursor", field="after")
+        raise BadInput(f"{name} is not a valid cursor", field=name)
     return value, item_id
 
 
@@ -163,18 +164,20 @@ def ranked_page(
     *,
     first: int,
     after: str | None,
+    backward: bool = False,
 ) -> Page[T]:
-    """`items` by score (highest first), ties by id, the page after the cursor key."""
+    """`items` by score (highest first), ties by id, the page after the cursor key (with
+    `backward`, the page before it: graph/paging.py). These lists are computed and
+    ranked in memory by design, so they are sliced in memory both ways."""
     ordered = sorted(items, key=lambda item: _order(rank(item)))
-    start = parse_rank_key(after)
-    if start is not None:
+    start = parse_rank_key(after, name="before" if backward else "after")
+    if backward:
+        if start is not None:
+            ordered = [item for item in ordered if _order(rank(item)) < _order(start)]
+        ordered.reverse()
+    elif start is not None:
         ordered = [item for item in ordered if _order(rank(item)) > _order(start)]
-    shown = ordered[:first]
-    return Page(
-        items=shown,
-        has_next=len(ordered) > first,
-        cursors=[rank_key(*rank(item)) for item in shown],
-    )
+    return page(ordered[: first + 1], first, lambda item: rank_key(*rank(item)), backward=backward)
 
 
 def _order(rank: tuple[int, str]) -> tuple[int, str]:
@@ -208,6 +211,7 @@ async def accounts(
     *,
     first: int,
     after: str | None,
+    backward: bool = False,
     min_score: int | None,
     now: datetime,
 ) -> Page[CoSellAccount]:
@@ -229,7 +233,9 @@ async def accounts(
         if min_score is None or score >= min_score:
             presences.sort(key=lambda p: (-presence_score([p.populations]), p.partner_id))
             ranked.append(CoSellAccount(account, score, tuple(presences)))
-    page = ranked_page(ranked, lambda a: (a.score, a.account.id), first=first, after=after)
+    page = ranked_page(
+        ranked, lambda a: (a.score, a.account.id), first=first, after=after, backward=backward
+    )
     await audit.record(
         identity,
         actor,
@@ -249,6 +255,7 @@ async def recommend_partners(
     account_id: str,
     first: int,
     after: str | None,
+    backward: bool = False,
     now: datetime,
 ) -> Page[Recommendation]:
     """My ACTIVE partners ranked for one of my accounts. Another org's account and a
@@ -282,7 +289,13 @@ async def recommend_partners(
             open_registrations=stats[partner_id].live if partner_id in stats else 0,
         )
         recommendations.append(recommend(signals))
-    page = ranked_page(recommendations, lambda r: (r.score, r.partner_id), first=first, after=after)
+    page = ranked_page(
+        recommendations,
+        lambda r: (r.score, r.partner_id),
+        first=first,
+        after=after,
+        backward=backward,
+    )
     await audit.record(
         identity,
         actor,

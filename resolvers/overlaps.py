@@ -151,6 +151,7 @@ async def overlaps(
     partner_population: str | None,
     first: int,
     after: str | None,
+    backward: bool = False,
     now: datetime,
     order: OverlapOrder = ID_ORDER,
     where: AccountFilter = NO_FILTER,
@@ -175,6 +176,7 @@ async def overlaps(
         kinds=MATCH_KINDS,
         first=first,
         after=after,
+        backward=backward,
         order=order,
         where=where,
     )
@@ -188,7 +190,12 @@ async def overlaps(
         rows=str(len(page.items)),
     )
     views = [_view(match, listable) for match in page.items]
-    return Page(items=views, has_next=page.has_next, cursors=page.cursors)
+    return Page(
+        items=views,
+        has_next=page.has_next,
+        cursors=page.cursors,
+        has_previous=page.has_previous,
+    )
 
 
 def _view(match: OverlapMatch, listable: Mapping[str, Grant]) -> OverlapView:

@@ -122,9 +122,12 @@ async def list_mine(
     status: PartnershipStatus | None,
     first: int,
     after: str | None,
+    backward: bool = False,
 ) -> Page[Partnership]:
     actor.require(Permission.READ)
-    return await graph.list_partnerships(actor.org_id, status=status, first=first, after=after)
+    return await graph.list_partnerships(
+        actor.org_id, status=status, first=first, after=after, backward=backward
+    )
 
 
 async def _get(graph: GraphStore, actor: Actor, partnership_id: str) -> Partnership:

@@ -4,6 +4,7 @@ a bounded store sweep, and filter a stored page by the status each item has as o
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import replace
 from typing import TypeVar
 
 from graph.model import Page
@@ -38,4 +39,4 @@ def as_of_page(
         if not wanted or status(now_item) in wanted:
             items.append(now_item)
             cursors.append(cursor)
-    return Page(items=items, has_next=page.has_next, cursors=cursors)
+    return replace(page, items=items, cursors=cursors)

@@ -91,11 +91,13 @@ class AccountQueries:
         population: str | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> AccountConnection:
         context, actor = info.context, info.context.actor
-        size, key = window(CURSOR_KIND, first, after)
+        size, key, backward = window(CURSOR_KIND, first, after, last, before)
         page = await accounts.list_accounts(
-            context.store, actor, population=population, first=size, after=key
+            context.store, actor, population=population, first=size, after=key, backward=backward
         )
         total = await accounts.count_accounts(context.store, actor, population=population)
         edges, page_info = edges_of(CURSOR_KIND, page, AccountNode.from_record)

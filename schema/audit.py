@@ -60,11 +60,16 @@ class AuditEntryConnection(relay.Connection[AuditEntryType]):  # type: ignore[ty
 class AuditQueries:
     @strawberry.field(description="The acting org's audit log, newest first (ADMIN only).")
     async def audit_log(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> AuditEntryConnection:
-        size, key = window(CURSOR_KIND, first, after)
+        size, key, backward = window(CURSOR_KIND, first, after, last, before)
         page = await audit.read_log(
-            info.context.identity, info.context.actor, first=size, after=key
+            info.context.identity, info.context.actor, first=size, after=key, backward=backward
         )
         edges, page_info = edges_of(CURSOR_KIND, page, AuditEntryType.from_record)
         return AuditEntryConnection(edges=edges, page_info=page_info)

@@ -92,11 +92,16 @@ class RevokeApiTokenPayload:
 class AuthQueries:
     @strawberry.field(description="The viewer's API tokens in the acting org, newest first.")
     async def api_tokens(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ApiTokenConnection:
-        size, key = window(TOKENS_CURSOR, first, after)
+        size, key, backward = window(TOKENS_CURSOR, first, after, last, before)
         page = await api_tokens.list_api_tokens(
-            info.context.identity, info.context.actor, first=size, after=key
+            info.context.identity, info.context.actor, first=size, after=key, backward=backward
         )
         edges, page_info = edges_of(TOKENS_CURSOR, page, ApiToken.from_record)
         return ApiTokenConnection(edges=edges, page_info=page_info)

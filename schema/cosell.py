@@ -103,16 +103,19 @@ class CoSellQueries:
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         min_score: int | None = None,
     ) -> CoSellAccountConnection:
         context, actor = info.context, info.context.actor
-        size, key = window(ACCOUNTS_CURSOR, first, after)
+        size, key, backward = window(ACCOUNTS_CURSOR, first, after, last, before)
         page = await cosell.accounts(
             context.store,
             context.identity,
             actor,
             first=size,
             after=key,
+            backward=backward,
             min_score=min_score,
             now=context.now(),
         )
@@ -129,10 +132,12 @@ class CoSellQueries:
         account_id: relay.GlobalID,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> PartnerRecommendationConnection:
         context, actor = info.context, info.context.actor
         account = decode(account_id, "Account", field="accountId")
-        size, key = window(RECOMMENDATIONS_CURSOR, first, after)
+        size, key, backward = window(RECOMMENDATIONS_CURSOR, first, after, last, before)
         page = await cosell.recommend_partners(
             context.store,
             context.identity,
@@ -140,6 +145,7 @@ class CoSellQueries:
             account_id=account,
             first=size,
             after=key,
+            backward=backward,
             now=context.now(),
         )
         edges, page_info = edges_of(RECOMMENDATIONS_CURSOR, page, PartnerRecommendation.from_record)

@@ -221,9 +221,11 @@ class DealQueries:
         counterparty_id: relay.GlobalID | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> DealRegistrationConnection:
         context, actor = info.context, info.context.actor
-        size, key = window(CURSOR_KIND, first, after)
+        size, key, backward = window(CURSOR_KIND, first, after, last, before)
         account = decode(account_id, "Account", field="accountId") if account_id else None
         other = decode(counterparty_id, "Org", field="counterpartyId") if counterparty_id else None
         page = await queries.list_registrations(
@@ -235,6 +237,7 @@ class DealQueries:
             counterparty=other,
             first=size,
             after=key,
+            backward=backward,
             now=context.now(),
         )
         edges, page_info = edges_of(

@@ -214,11 +214,19 @@ class InfluenceQueries:
         status: list[TouchStatus] | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> TouchConnection:
         context, actor = info.context, info.context.actor
-        size, key = window(TOUCH_CURSOR, first, after)
+        size, key, backward = window(TOUCH_CURSOR, first, after, last, before)
         page = await touches.list_mine(
-            context.store, actor, side=side.value, statuses=status, first=size, after=key
+            context.store,
+            actor,
+            side=side.value,
+            statuses=status,
+            first=size,
+            after=key,
+            backward=backward,
         )
         edges, page_info = edges_of(
             TOUCH_CURSOR, page, lambda t: TouchNode.from_record(t, actor.org_id)

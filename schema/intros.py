@@ -221,10 +221,15 @@ class IntroQueries:
         "active partner with you; overlap only as a range, and not below k."
     )
     async def complementary_partners(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ComplementaryPartnerConnection:
         context = info.context
-        size, key = window(DISCOVERY_CURSOR, first, after)
+        size, key, backward = window(DISCOVERY_CURSOR, first, after, last, before)
         page = await discover.complementary_partners(
             context.store,
             context.identity,
@@ -233,6 +238,7 @@ class IntroQueries:
             k=context.overlap_k,
             first=size,
             after=key,
+            backward=backward,
             now=context.now(),
         )
         orgs = await context.store.get_orgs([s.org_id for s in page.items])
@@ -252,9 +258,11 @@ class IntroQueries:
         status: list[IntroStatus] | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> IntroductionConnection:
         context = info.context
-        size, key = window(INTRO_CURSOR, first, after)
+        size, key, backward = window(INTRO_CURSOR, first, after, last, before)
         page = await introductions.list_mine(
             context.store,
             context.actor,
@@ -262,6 +270,7 @@ class IntroQueries:
             statuses=status,
             first=size,
             after=key,
+            backward=backward,
             now=context.now(),
         )
         edges, page_info = edges_of(INTRO_CURSOR, page, IntroductionNode.from_record)
@@ -275,9 +284,11 @@ class IntroQueries:
         status: list[AskStatus] | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> AccountAskConnection:
         context, actor = info.context, info.context.actor
-        size, key = window(ASK_CURSOR, first, after)
+        size, key, backward = window(ASK_CURSOR, first, after, last, before)
         page = await asks.list_mine(
             context.store,
             actor,
@@ -285,6 +296,7 @@ class IntroQueries:
             statuses=status,
             first=size,
             after=key,
+            backward=backward,
             now=context.now(),
         )
         edges, page_info = edges_of(

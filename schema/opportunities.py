@@ -85,13 +85,20 @@ class OpportunityQueries:
         account_id: relay.GlobalID | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> OpportunityConnection:
         actor = info.context.actor
         actor.require(Permission.READ)
-        size, key = window(CURSOR_KIND, first, after)
+        size, key, backward = window(CURSOR_KIND, first, after, last, before)
         account = decode(account_id, "Account", field="accountId") if account_id else None
         page = await info.context.store.list_opportunities(
-            actor.org_id, status=status, account_id=account, first=size, after=key
+            actor.org_id,
+            status=status,
+            account_id=account,
+            first=size,
+            after=key,
+            backward=backward,
         )
         edges, page_info = edges_of(CURSOR_KIND, page, OpportunityNode.from_record)
         return OpportunityConnection(edges=edges, page_info=page_info)

@@ -153,6 +153,8 @@ class OverlapQueries:
         partner_population: str | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         order_by: Annotated[
             OverlapOrder | None,
             strawberry.argument(
@@ -165,7 +167,7 @@ class OverlapQueries:
     ) -> OverlapConnection:
         context, actor = info.context, info.context.actor
         partner = decode(partner_id, "Org", field="partnerId")
-        size, key = window(CURSOR_KIND, first, after)
+        size, key, backward = window(CURSOR_KIND, first, after, last, before)
         page = await overlaps.overlaps(
             context.store,
             context.identity,
@@ -175,6 +177,7 @@ class OverlapQueries:
             partner_population=partner_population,
             first=size,
             after=key,
+            backward=backward,
             order=StoreOrder(order_by.field, order_by.direction) if order_by else StoreOrder(),
             where=AccountFilter(filter.name_starts_with, filter.name_contains, filter.owner)
             if filter

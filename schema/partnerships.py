@@ -91,11 +91,13 @@ class PartnershipQueries:
         status: PartnershipStatus | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> PartnershipConnection:
         actor = info.context.actor
-        size, key = window(CURSOR_KIND, first, after)
+        size, key, backward = window(CURSOR_KIND, first, after, last, before)
         page = await partnerships.list_mine(
-            info.context.store, actor, status=status, first=size, after=key
+            info.context.store, actor, status=status, first=size, after=key, backward=backward
         )
         edges, page_info = edges_of(
             CURSOR_KIND, page, lambda p: PartnershipNode.from_record(p, actor.org_id)

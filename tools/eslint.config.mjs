@@ -21,9 +21,8 @@ export default [
         { withEdgeSuffix: true, shouldImplementNode: false, listTypeCanWrapOnlyEdgeType: false },
       ],
       '@graphql-eslint/relay-page-info': 'error',
-      // Forward pagination (first/after) everywhere; backward (last/before) is optional:
-      // see docs/api.md.
-      '@graphql-eslint/relay-arguments': ['error', { includeBoth: false }],
+      // Every connection pages both ways: first/after and last/before (docs/api.md).
+      '@graphql-eslint/relay-arguments': ['error', { includeBoth: true }],
     },
   },
 ];

@@ -22,11 +22,30 @@ its `lock` counter (LOCK_KEY_STATE), so Neo4j holds that node's write lock until
 such transactions run one at a time, which keeps the shared AccountKey MERGEs from
 clashing and makes the state a transaction read the state it writes under. An absent
 KeyState node means version 1 with no rotation.
+
+Backward pages (graph/paging.py): each list has its forward statement and, derived from
+it at import by `reversed_walk`, the statement reading the same order in reverse (the
+keyset comparison and every ORDER BY term flipped). Cypher cannot take a sort direction
+as a parameter, so the adapter picks one of the two fixed statements.
 """
 
 from __future__ import annotations
 
 from typing import Final, LiteralString
+
+
+def reversed_walk(
+    statement: LiteralString, *swaps: tuple[LiteralString, LiteralString]
+) -> LiteralString:
+    """`statement` with each (forward, backward) fragment swapped, for the statement that
+    reads the same order in reverse. Every fragment must occur exactly once, so that a
+    later edit of the forward statement cannot silently leave the backward one stale."""
+    for forward, backward in swaps:
+        if statement.count(forward) != 1:
+            raise ValueError(f"{forward!r} does not occur exactly once in {statement!r}")
+        statement = statement.replace(forward, backward)
+    return statement
+
 
 SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE CONSTRAINT org_id IF NOT EXISTS FOR (o:Org) REQUIRE o.id IS UNIQUE",
@@ -152,6 +171,9 @@ RETURN DISTINCT p {.*} AS row
 ORDER BY row.id DESC
 LIMIT $limit
 """
+LIST_PARTNERSHIPS_BACKWARD: Final = reversed_walk(
+    LIST_PARTNERSHIPS, ("p.id < $after", "p.id > $after"), ("row.id DESC", "row.id")
+)
 
 # --- sharing rules --------------------------------------------------------------------
 
@@ -280,6 +302,17 @@ RETURN a {.*, keys: [(a)-[:KEYED_BY]->(k:AccountKey) | k {.h, .v, .kind}]} AS ro
 ORDER BY a.org_id, a.id
 LIMIT $limit
 """
+
+# Backward: the last page reads the index from its end (`$after` is ''), the others
+# from just before the cursor.
+_ACCOUNTS_DOWN: Final = ("ORDER BY a.org_id, a.id", "ORDER BY a.org_id DESC, a.id DESC")
+_ACCOUNTS_BEFORE: Final = ("a.id > $after", "a.id < $after")
+LIST_ACCOUNTS_LAST: Final = reversed_walk(LIST_ACCOUNTS, _ACCOUNTS_DOWN)
+LIST_ACCOUNTS_BEFORE: Final = reversed_walk(LIST_ACCOUNTS, _ACCOUNTS_DOWN, _ACCOUNTS_BEFORE)
+LIST_ACCOUNTS_IN_POPULATION_LAST: Final = reversed_walk(LIST_ACCOUNTS_IN_POPULATION, _ACCOUNTS_DOWN)
+LIST_ACCOUNTS_IN_POPULATION_BEFORE: Final = reversed_walk(
+    LIST_ACCOUNTS_IN_POPULATION, _ACCOUNTS_DOWN, _ACCOUNTS_BEFORE
+)
 
 # The org's OWNS degree: read from the node's relationship counts, not by a scan.
 COUNT_ACCOUNTS: Final = """

@@ -42,6 +42,8 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.neo4j.cypher import reversed_walk
+
 SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE CONSTRAINT opportunity_id IF NOT EXISTS FOR (o:Opportunity) REQUIRE o.id IS UNIQUE",
     "CREATE CONSTRAINT opportunity_org_crm IF NOT EXISTS "
@@ -118,6 +120,12 @@ RETURN o {.*} AS row
 ORDER BY o.org_id, o.id
 LIMIT $limit
 """
+# Backward: the last page (`$after` is '') and the pages before a cursor.
+_OPPORTUNITIES_DOWN: Final = ("ORDER BY o.org_id, o.id", "ORDER BY o.org_id DESC, o.id DESC")
+LIST_OPPORTUNITIES_LAST: Final = reversed_walk(LIST_OPPORTUNITIES, _OPPORTUNITIES_DOWN)
+LIST_OPPORTUNITIES_BEFORE: Final = reversed_walk(
+    LIST_OPPORTUNITIES, _OPPORTUNITIES_DOWN, ("o.id > $after", "o.id < $after")
+)
 
 OPEN_OPPORTUNITIES: Final = """
 MATCH (o:Opportunity)
@@ -336,6 +344,11 @@ RETURN r {.*} AS row
 ORDER BY r.vendor_org DESC, r.id DESC
 LIMIT $limit
 """
+LIST_DEALS_VENDOR_BACKWARD: Final = reversed_walk(
+    LIST_DEALS_VENDOR,
+    ("r.id < $after", "r.id > $after"),
+    ("ORDER BY r.vendor_org DESC, r.id DESC", "ORDER BY r.vendor_org, r.id"),
+)
 
 LIST_DEALS_PARTNER: Final = """
 MATCH (r:DealRegistration)
@@ -348,6 +361,11 @@ RETURN r {.*} AS row
 ORDER BY r.partner_org DESC, r.id DESC
 LIMIT $limit
 """
+LIST_DEALS_PARTNER_BACKWARD: Final = reversed_walk(
+    LIST_DEALS_PARTNER,
+    ("r.id < $after", "r.id > $after"),
+    ("ORDER BY r.partner_org DESC, r.id DESC", "ORDER BY r.partner_org, r.id"),
+)
 
 DEALS_ON_ACCOUNTS: Final = """
 MATCH (r:DealRegistration)

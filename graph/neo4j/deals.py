@@ -36,7 +36,7 @@ from graph.neo4j import deal_cypher as q
 from graph.neo4j.records import Row, account_from, to_datetime, to_optional_datetime
 from graph.neo4j.webhooks import add_outbox
 from graph.outbox import deal_events
-from graph.paging import check_first
+from graph.paging import check_first, page
 
 T = TypeVar("T")
 
@@ -351,18 +351,23 @@ class Neo4jDeals:
         account_id: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Opportunity]:
         check_first(first)
+        query = q.LIST_OPPORTUNITIES
+        if backward:
+            last = after is None
+            query = q.LIST_OPPORTUNITIES_LAST if last else q.LIST_OPPORTUNITIES_BEFORE
         rows = await self._read(
-            q.LIST_OPPORTUNITIES,
+            query,
             org=acting_org,
             after=after or "",
             status=None if status is None else str(status),
             account=account_id,
             limit=first + 1,
         )
-        items = [opportunity_from(row) for row in rows[:first]]
-        return Page(items=items, has_next=len(rows) > first, cursors=[o.id for o in items])
+        items = [opportunity_from(row) for row in rows]
+        return page(items, first, lambda o: o.id, backward=backward)
 
     async def open_opportunities(
         self, acting_org: str, account_id: str, *, created_before: datetime
@@ -564,9 +569,13 @@ class Neo4jDeals:
         counterparty: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[DealRegistration]:
         check_first(first)
-        query = q.LIST_DEALS_VENDOR if side == "vendor" else q.LIST_DEALS_PARTNER
+        if side == "vendor":
+            query = q.LIST_DEALS_VENDOR_BACKWARD if backward else q.LIST_DEALS_VENDOR
+        else:
+            query = q.LIST_DEALS_PARTNER_BACKWARD if backward else q.LIST_DEALS_PARTNER
         rows = await self._read(
             query,
             org=acting_org,
@@ -577,8 +586,8 @@ class Neo4jDeals:
             counterparty=counterparty,
             limit=first + 1,
         )
-        items = [registration_from(row) for row in rows[:first]]
-        return Page(items=items, has_next=len(rows) > first, cursors=[r.id for r in items])
+        items = [registration_from(row) for row in rows]
+        return page(items, first, lambda r: r.id, backward=backward)
 
     async def deals_on_accounts(
         self, vendor_org: str, account_ids: Sequence[str]

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.neo4j.cypher import reversed_walk
+
 SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE CONSTRAINT introduction_id IF NOT EXISTS FOR (i:Introduction) REQUIRE i.id IS UNIQUE",
     # The open request of a pair: at most one, race-free (see above).
@@ -213,6 +215,11 @@ RETURN i {.*} AS row
 ORDER BY i.requester_org DESC, i.id DESC
 LIMIT $limit
 """
+LIST_INTRODUCTIONS_REQUESTER_BACKWARD: Final = reversed_walk(
+    LIST_INTRODUCTIONS_REQUESTER,
+    ("i.id < $after", "i.id > $after"),
+    ("ORDER BY i.requester_org DESC, i.id DESC", "ORDER BY i.requester_org, i.id"),
+)
 
 LIST_INTRODUCTIONS_BROKER: Final = """
 MATCH (i:Introduction)
@@ -222,6 +229,11 @@ RETURN i {.*} AS row
 ORDER BY i.broker_org DESC, i.id DESC
 LIMIT $limit
 """
+LIST_INTRODUCTIONS_BROKER_BACKWARD: Final = reversed_walk(
+    LIST_INTRODUCTIONS_BROKER,
+    ("i.id < $after", "i.id > $after"),
+    ("ORDER BY i.broker_org DESC, i.id DESC", "ORDER BY i.broker_org, i.id"),
+)
 
 LIST_INTRODUCTIONS_TARGET: Final = """
 MATCH (i:Introduction)
@@ -233,6 +245,11 @@ RETURN i {.*} AS row
 ORDER BY i.target_org DESC, i.id DESC
 LIMIT $limit
 """
+LIST_INTRODUCTIONS_TARGET_BACKWARD: Final = reversed_walk(
+    LIST_INTRODUCTIONS_TARGET,
+    ("i.id < $after", "i.id > $after"),
+    ("ORDER BY i.target_org DESC, i.id DESC", "ORDER BY i.target_org, i.id"),
+)
 
 # After LOCK_NODES: compare, then write every field of the new record (a null removes
 # the property); `open_pair` comes with $intro (null once no longer open).
@@ -330,6 +347,11 @@ RETURN a {.*} AS row
 ORDER BY a.requester_org DESC, a.id DESC
 LIMIT $limit
 """
+LIST_ASKS_REQUESTER_BACKWARD: Final = reversed_walk(
+    LIST_ASKS_REQUESTER,
+    ("a.id < $after", "a.id > $after"),
+    ("ORDER BY a.requester_org DESC, a.id DESC", "ORDER BY a.requester_org, a.id"),
+)
 
 LIST_ASKS_PARTNER: Final = """
 MATCH (a:AccountAsk)
@@ -339,6 +361,11 @@ RETURN a {.*} AS row
 ORDER BY a.partner_org DESC, a.id DESC
 LIMIT $limit
 """
+LIST_ASKS_PARTNER_BACKWARD: Final = reversed_walk(
+    LIST_ASKS_PARTNER,
+    ("a.id < $after", "a.id > $after"),
+    ("ORDER BY a.partner_org DESC, a.id DESC", "ORDER BY a.partner_org, a.id"),
+)
 
 UPDATE_ASK: Final = """
 MATCH (a:AccountAsk) WHERE elementId(a) = $node AND a.status = $expected

@@ -38,7 +38,7 @@ from graph.neo4j.records import (
 )
 from graph.neo4j.webhooks import add_outbox
 from graph.outbox import ask_events, introduction_events
-from graph.paging import check_first
+from graph.paging import check_first, page
 
 T = TypeVar("T")
 
@@ -311,13 +311,21 @@ class Neo4jIntros:
         statuses: Sequence[IntroStatus] | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Introduction]:
         check_first(first)
-        query = {
-            "requester": q.LIST_INTRODUCTIONS_REQUESTER,
-            "target": q.LIST_INTRODUCTIONS_TARGET,
-            "broker": q.LIST_INTRODUCTIONS_BROKER,
-        }[role]
+        if backward:
+            query = {
+                "requester": q.LIST_INTRODUCTIONS_REQUESTER_BACKWARD,
+                "target": q.LIST_INTRODUCTIONS_TARGET_BACKWARD,
+                "broker": q.LIST_INTRODUCTIONS_BROKER_BACKWARD,
+            }[role]
+        else:
+            query = {
+                "requester": q.LIST_INTRODUCTIONS_REQUESTER,
+                "target": q.LIST_INTRODUCTIONS_TARGET,
+                "broker": q.LIST_INTRODUCTIONS_BROKER,
+            }[role]
         rows = await self._read(
             query,
             org=acting_org,
@@ -325,8 +333,8 @@ class Neo4jIntros:
             statuses=None if statuses is None else [str(s) for s in statuses],
             limit=first + 1,
         )
-        items = [introduction_from(row) for row in rows[:first]]
-        return Page(items=items, has_next=len(rows) > first, cursors=[i.id for i in items])
+        items = [introduction_from(row) for row in rows]
+        return page(items, first, lambda i: i.id, backward=backward)
 
     async def update_introduction(
         self, current: Introduction, new: Introduction
@@ -453,9 +461,13 @@ class Neo4jIntros:
         statuses: Sequence[AskStatus] | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[AccountAsk]:
         check_first(first)
-        query = q.LIST_ASKS_REQUESTER if side == "requester" else q.LIST_ASKS_PARTNER
+        if side == "requester":
+            query = q.LIST_ASKS_REQUESTER_BACKWARD if backward else q.LIST_ASKS_REQUESTER
+        else:
+            query = q.LIST_ASKS_PARTNER_BACKWARD if backward else q.LIST_ASKS_PARTNER
         rows = await self._read(
             query,
             org=acting_org,
@@ -463,8 +475,8 @@ class Neo4jIntros:
             statuses=None if statuses is None else [str(s) for s in statuses],
             limit=first + 1,
         )
-        items = [ask_from(row) for row in rows[:first]]
-        return Page(items=items, has_next=len(rows) > first, cursors=[a.id for a in items])
+        items = [ask_from(row) for row in rows]
+        return page(items, first, lambda a: a.id, backward=backward)
 
     async def update_ask(self, current: AccountAsk, new: AccountAsk) -> AccountAsk | None:
         params = {**ask_params(new), "id": current.id}

@@ -72,7 +72,7 @@ from graph.neo4j.records import (
 )
 from graph.neo4j.touches import Neo4jTouches
 from graph.neo4j.webhooks import Neo4jWebhooks
-from graph.paging import after_key, check_first, order_cursor
+from graph.paging import after_key, check_first, order_cursor, page
 
 T = TypeVar("T")
 
@@ -104,8 +104,9 @@ async def _consume(
     return []
 
 
-def _page(rows: list[Row], first: int, convert: Callable[[Row], T]) -> tuple[list[T], bool]:
-    return [convert(row) for row in rows[:first]], len(rows) > first
+def _convert(rows: list[Row], first: int, convert: Callable[[Row], T]) -> list[T]:
+    """The first `first + 1` rows converted: graph.paging.page keeps `first` of them."""
+    return [convert(row) for row in rows[: first + 1]]
 
 
 def _check_aware(at: datetime) -> None:
@@ -289,8 +290,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             rows = await self._read(cypher.LIST_ORGS, limit=first + 1)
         else:
             rows = await self._read(cypher.LIST_ORGS_AFTER, after=after, limit=first + 1)
-        items, has_next = _page(rows, first, org_from)
-        return Page(items=items, has_next=has_next, cursors=[o.id for o in items])
+        return page(_convert(rows, first, org_from), first, lambda o: o.id)
 
     async def set_org_discoverable(self, org_id: str, discoverable: bool) -> Org | None:
         rows = await self._write(cypher.SET_ORG_DISCOVERABLE, id=org_id, discoverable=discoverable)
@@ -348,17 +348,19 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
         status: PartnershipStatus | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Partnership]:
         check_first(first)
         rows = await self._read(
-            cypher.LIST_PARTNERSHIPS,
+            cypher.LIST_PARTNERSHIPS_BACKWARD if backward else cypher.LIST_PARTNERSHIPS,
             org=acting_org,
             status=None if status is None else str(status),
             after=after,
             limit=first + 1,
         )
-        items, has_next = _page(rows, first, partnership_from)
-        return Page(items=items, has_next=has_next, cursors=[p.id for p in items])
+        return page(
+            _convert(rows, first, partnership_from), first, lambda p: p.id, backward=backward
+        )
 
     # --- sharing rules ----------------------------------------------------------------
 
@@ -456,17 +458,26 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
         population: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Account]:
         check_first(first)
         params: dict[str, Any] = {"org": acting_org, "after": after or "", "limit": first + 1}
         if population is None:
-            rows = await self._read(cypher.LIST_ACCOUNTS, **params)
+            query = cypher.LIST_ACCOUNTS
+            if backward:
+                last = after is None
+                query = cypher.LIST_ACCOUNTS_LAST if last else cypher.LIST_ACCOUNTS_BEFORE
         else:
-            rows = await self._read(
-                cypher.LIST_ACCOUNTS_IN_POPULATION, population=population, **params
-            )
-        items, has_next = _page(rows, first, account_from)
-        return Page(items=items, has_next=has_next, cursors=[a.id for a in items])
+            params["population"] = population
+            query = cypher.LIST_ACCOUNTS_IN_POPULATION
+            if backward:
+                query = (
+                    cypher.LIST_ACCOUNTS_IN_POPULATION_LAST
+                    if after is None
+                    else cypher.LIST_ACCOUNTS_IN_POPULATION_BEFORE
+                )
+        rows = await self._read(query, **params)
+        return page(_convert(rows, first, account_from), first, lambda a: a.id, backward=backward)
 
     async def count_accounts(self, acting_org: str, *, population: str | None = None) -> int:
         async def work(tx: AsyncManagedTransaction) -> int:
@@ -543,11 +554,12 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
         kinds: Sequence[KeyKind],
         first: int,
         after: str | None = None,
+        backward: bool = False,
         order: OverlapOrder = ID_ORDER,
         where: AccountFilter = NO_FILTER,
     ) -> Page[OverlapMatch]:
         check_first(first)
-        start = after_key(order, after)  # BadInput before any read
+        start = after_key(order, after, backward=backward)  # BadInput before any read
         populations = sorted(set(partner_populations))
         wanted = sorted({str(kind) for kind in kinds})
         if not populations or not wanted:
@@ -563,11 +575,12 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             "contains": where.name_contains,
             "owner": where.owner,
         }
-        if order == ID_ORDER:  # off the (org_id, id) index, stopping at the limit
+        if order == ID_ORDER and not backward:  # off the (org_id, id) index, to the limit
             query = cypher.OVERLAPPING_ACCOUNTS
             params["after"] = start[1] if start is not None else ""
         else:
-            desc = order.direction is SortDirection.DESC
+            # Backward reads the order's reverse, whose "after" is the order's "before".
+            desc = (order.direction is SortDirection.DESC) != backward
             query = cypher.OVERLAPPING_ACCOUNTS_DESC if desc else cypher.OVERLAPPING_ACCOUNTS_ASC
             value, after_id = start if start is not None else (None, None)
             missing = order.field is OverlapSort.OWNER and value is None
@@ -579,10 +592,8 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
                 "after_id": after_id,
             }
         rows = await self._read(query, **params)
-        items, has_next = _page(rows, first, overlap_match_from)
-        return Page(
-            items=items, has_next=has_next, cursors=[order_cursor(order, m.account) for m in items]
-        )
+        matches = _convert(rows, first, overlap_match_from)
+        return page(matches, first, lambda m: order_cursor(order, m.account), backward=backward)
 
     # --- key rotation -----------------------------------------------------------------
 

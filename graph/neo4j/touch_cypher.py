@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.neo4j.cypher import reversed_walk
+
 SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE CONSTRAINT touch_id IF NOT EXISTS FOR (t:Touch) REQUIRE t.id IS UNIQUE",
     "CREATE CONSTRAINT touch_key IF NOT EXISTS "
@@ -216,3 +218,22 @@ WHERE f.org IN [r.from_org, r.to_org] AND r.credited_org <> f.org
 WITH f.org AS org, collect([r.credited_org, r.at.epochSeconds, r.at.nanosecond]) AS edges
 RETURN {org: org, edges: edges} AS row
 """
+
+# Backward: the same four read in reverse (oldest first), the `_AFTER` ones from just
+# before the cursor.
+LIST_TOUCHES_VENDOR_LAST: Final = reversed_walk(
+    LIST_TOUCHES_VENDOR, ("t.vendor_org DESC, t.id DESC", "t.vendor_org, t.id")
+)
+LIST_TOUCHES_VENDOR_BEFORE: Final = reversed_walk(
+    LIST_TOUCHES_VENDOR_AFTER,
+    ("t.id < $after", "t.id > $after"),
+    ("t.vendor_org DESC, t.id DESC", "t.vendor_org, t.id"),
+)
+LIST_TOUCHES_PARTNER_LAST: Final = reversed_walk(
+    LIST_TOUCHES_PARTNER, ("t.partner_org DESC, t.id DESC", "t.partner_org, t.id")
+)
+LIST_TOUCHES_PARTNER_BEFORE: Final = reversed_walk(
+    LIST_TOUCHES_PARTNER_AFTER,
+    ("t.id < $after", "t.id > $after"),
+    ("t.partner_org DESC, t.id DESC", "t.partner_org, t.id"),
+)

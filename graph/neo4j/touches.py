@@ -20,7 +20,7 @@ from graph.model import Page
 from graph.neo4j import touch_cypher as q
 from graph.neo4j.deals import opportunity_from
 from graph.neo4j.records import Row, to_datetime
-from graph.paging import check_first
+from graph.paging import check_first, page
 from graph.touch_port import TouchSide
 from graph.touches import InfluencePath, PathStep, Touch, TouchKind, TouchStatus, TouchWrite
 
@@ -167,12 +167,20 @@ class Neo4jTouches:
         opportunity_id: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Touch]:
         check_first(first)
-        if side == "vendor":
-            query = q.LIST_TOUCHES_VENDOR if after is None else q.LIST_TOUCHES_VENDOR_AFTER
-        else:
-            query = q.LIST_TOUCHES_PARTNER if after is None else q.LIST_TOUCHES_PARTNER_AFTER
+        # (side, backward, after given) -> the statement; backward reads oldest first.
+        query = {
+            ("vendor", False, False): q.LIST_TOUCHES_VENDOR,
+            ("vendor", False, True): q.LIST_TOUCHES_VENDOR_AFTER,
+            ("vendor", True, False): q.LIST_TOUCHES_VENDOR_LAST,
+            ("vendor", True, True): q.LIST_TOUCHES_VENDOR_BEFORE,
+            ("partner", False, False): q.LIST_TOUCHES_PARTNER,
+            ("partner", False, True): q.LIST_TOUCHES_PARTNER_AFTER,
+            ("partner", True, False): q.LIST_TOUCHES_PARTNER_LAST,
+            ("partner", True, True): q.LIST_TOUCHES_PARTNER_BEFORE,
+        }[("vendor" if side == "vendor" else "partner", backward, after is not None)]
         rows = await self._read(
             query,
             org=acting_org,
@@ -181,8 +189,8 @@ class Neo4jTouches:
             opportunity=opportunity_id,
             limit=first + 1,
         )
-        items = [touch_from(row) for row in rows[:first]]
-        return Page(items=items, has_next=len(rows) > first, cursors=[t.id for t in items])
+        items = [touch_from(row) for row in rows]
+        return page(items, first, lambda t: t.id, backward=backward)
 
     async def set_touch_status(
         self,

@@ -64,6 +64,7 @@ from graph.outbox import deal_events
 from graph.paging import check_first, page
 from graph.sql.database import SqlDatabase
 from graph.sql.errors import translated
+from graph.sql.keyset import by_key
 from graph.sql.outbox import add_outbox
 from graph.sql.tables import AccountRow, metadata
 
@@ -214,18 +215,20 @@ class SqlDeals(SqlDatabase):
         account_id: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Opportunity]:
         check_first(first)
-        query = select(OPPS).where(OPPS.c.org_id == acting_org).order_by(OPPS.c.id).limit(first + 1)
+        query = select(OPPS).where(OPPS.c.org_id == acting_org)
         if status is not None:
             query = query.where(OPPS.c.status == OpportunityStatus(status).value)
         if account_id is not None:
             query = query.where(OPPS.c.account_id == account_id)
-        if after is not None:
-            query = query.where(OPPS.c.id > after)
+        query = by_key(
+            query, OPPS.c.id, descending=False, first=first, after=after, backward=backward
+        )
         async with self._unit() as session:
             items = [_opportunity(row) for row in await session.execute(query)]
-        return page(items, first, lambda o: o.id)
+        return page(items, first, lambda o: o.id, backward=backward)
 
     async def open_opportunities(
         self, acting_org: str, account_id: str, *, created_before: datetime
@@ -513,6 +516,7 @@ class SqlDeals(SqlDatabase):
         counterparty: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[DealRegistration]:
         check_first(first)
         if side == "vendor":
@@ -521,7 +525,7 @@ class SqlDeals(SqlDatabase):
             mine, other = REGS.c.partner_org, REGS.c.vendor_org
         else:
             raise BadInput(f"unknown side {side!r}", field="side")
-        query = select(REGS).where(mine == acting_org).order_by(REGS.c.id.desc()).limit(first + 1)
+        query = select(REGS).where(mine == acting_org)
         if statuses is not None:
             query = query.where(REGS.c.status.in_(sorted({DealStatus(s).value for s in statuses})))
         if account_id is not None:
@@ -530,11 +534,12 @@ class SqlDeals(SqlDatabase):
             query = query.where(REGS.c.opportunity_id == opportunity_id)
         if counterparty is not None:
             query = query.where(other == counterparty)
-        if after is not None:
-            query = query.where(REGS.c.id < after)
+        query = by_key(
+            query, REGS.c.id, descending=True, first=first, after=after, backward=backward
+        )
         async with self._unit() as session:
             items = [_registration(row) for row in await session.execute(query)]
-        return page(items, first, lambda r: r.id)
+        return page(items, first, lambda r: r.id, backward=backward)
 
     async def deals_on_accounts(
         self, vendor_org: str, account_ids: Sequence[str]

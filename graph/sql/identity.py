@@ -31,6 +31,7 @@ from graph.model import Page
 from graph.paging import check_first, page
 from graph.sql.coltypes import UTCDateTime
 from graph.sql.database import SqlDatabase
+from graph.sql.keyset import by_key
 from graph.sql.tables import (
     IDENTITY_TABLES,
     AuditRow,
@@ -227,25 +228,26 @@ class SqlIdentityStore(SqlDatabase):
         return None if row is None else _token(row)
 
     async def list_tokens(
-        self, org_id: str, user_id: str, *, kind: TokenKind, first: int, after: str | None
+        self,
+        org_id: str,
+        user_id: str,
+        *,
+        kind: TokenKind,
+        first: int,
+        after: str | None,
+        backward: bool = False,
     ) -> Page[Token]:
         """The user's tokens of `kind` in the org, newest first (revoked ones included)."""
         check_first(first)
-        query = (
-            select(TokenRow)
-            .where(
-                TokenRow.org_id == org_id,
-                TokenRow.user_id == user_id,
-                TokenRow.kind == kind.value,
-            )
-            .order_by(TokenRow.id.desc())
-            .limit(first + 1)
+        query = select(TokenRow).where(
+            TokenRow.org_id == org_id, TokenRow.user_id == user_id, TokenRow.kind == kind.value
         )
-        if after is not None:
-            query = query.where(TokenRow.id < after)
+        query = by_key(
+            query, TokenRow.id, descending=True, first=first, after=after, backward=backward
+        )
         async with self._unit() as session:
             rows = list(await session.scalars(query))
-        return page([_token(row) for row in rows], first, lambda t: t.id)
+        return page([_token(row) for row in rows], first, lambda t: t.id, backward=backward)
 
     # login throttling
 
@@ -300,19 +302,21 @@ class SqlIdentityStore(SqlDatabase):
                 )
             )
 
-    async def audit_log(self, org_id: str, *, first: int, after: str | None) -> Page[AuditEntry]:
+    async def audit_log(
+        self, org_id: str, *, first: int, after: str | None, backward: bool = False
+    ) -> Page[AuditEntry]:
         check_first(first)
-        query = (
-            select(AuditRow)
-            .where(AuditRow.org_id == org_id)
-            .order_by(AuditRow.id.desc())
-            .limit(first + 1)
+        query = by_key(
+            select(AuditRow).where(AuditRow.org_id == org_id),
+            AuditRow.id,
+            descending=True,
+            first=first,
+            after=after,
+            backward=backward,
         )
-        if after is not None:
-            query = query.where(AuditRow.id < after)
         async with self._unit() as session:
             rows = list(await session.scalars(query))
-        return page([_audit(row) for row in rows], first, lambda e: e.id)
+        return page([_audit(row) for row in rows], first, lambda e: e.id, backward=backward)
 
 
 async def _require_user(session: AsyncSession, user_id: str) -> None:

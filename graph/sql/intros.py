@@ -64,6 +64,7 @@ from graph.model import Page, Partnership, PartnershipStatus
 from graph.outbox import ask_events, introduction_events
 from graph.paging import check_first, page
 from graph.sql.deals import SqlDeals
+from graph.sql.keyset import by_key
 from graph.sql.outbox import add_outbox
 from graph.sql.tables import LIVE_STATUSES, metadata
 
@@ -233,6 +234,7 @@ class SqlIntros(SqlDeals):
         statuses: Sequence[IntroStatus] | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Introduction]:
         check_first(first)
         if role == "requester":
@@ -243,15 +245,16 @@ class SqlIntros(SqlDeals):
             mine = and_(INTROS.c.target_org == acting_org, _reached_target())
         else:
             raise BadInput(f"unknown role {role!r}", field="role")
-        query = select(INTROS).where(mine).order_by(INTROS.c.id.desc()).limit(first + 1)
+        query = select(INTROS).where(mine)
         if statuses is not None:
             values = sorted({IntroStatus(s).value for s in statuses})
             query = query.where(INTROS.c.status.in_(values))
-        if after is not None:
-            query = query.where(INTROS.c.id < after)
+        query = by_key(
+            query, INTROS.c.id, descending=True, first=first, after=after, backward=backward
+        )
         async with self._unit() as session:
             items = [_introduction(row) for row in await session.execute(query)]
-        return page(items, first, lambda i: i.id)
+        return page(items, first, lambda i: i.id, backward=backward)
 
     async def update_introduction(
         self, current: Introduction, new: Introduction
@@ -417,6 +420,7 @@ class SqlIntros(SqlDeals):
         statuses: Sequence[AskStatus] | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[AccountAsk]:
         check_first(first)
         if side == "requester":
@@ -425,14 +429,15 @@ class SqlIntros(SqlDeals):
             mine = ASKS.c.partner_org == acting_org
         else:
             raise BadInput(f"unknown side {side!r}", field="side")
-        query = select(ASKS).where(mine).order_by(ASKS.c.id.desc()).limit(first + 1)
+        query = select(ASKS).where(mine)
         if statuses is not None:
             query = query.where(ASKS.c.status.in_(sorted({AskStatus(s).value for s in statuses})))
-        if after is not None:
-            query = query.where(ASKS.c.id < after)
+        query = by_key(
+            query, ASKS.c.id, descending=True, first=first, after=after, backward=backward
+        )
         async with self._unit() as session:
             items = [_ask(row) for row in await session.execute(query)]
-        return page(items, first, lambda a: a.id)
+        return page(items, first, lambda a: a.id, backward=backward)
 
     async def update_ask(self, current: AccountAsk, new: AccountAsk) -> AccountAsk | None:
         values = _ask_values(new)

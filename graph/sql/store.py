@@ -59,6 +59,7 @@ from graph.model import (
 )
 from graph.paging import SortValue, after_key, check_first, order_cursor, page
 from graph.sql.intros import SqlIntros
+from graph.sql.keyset import by_key
 from graph.sql.tables import (
     GRAPH_TABLES,
     LIVE_STATUSES,
@@ -276,21 +277,18 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
         status: PartnershipStatus | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Partnership]:
         check_first(first)
-        query = (
-            select(PartnershipRow)
-            .where(_party(acting_org))
-            .order_by(PartnershipRow.id.desc())
-            .limit(first + 1)
-        )
+        query = select(PartnershipRow).where(_party(acting_org))
         if status is not None:
             query = query.where(PartnershipRow.status == status.value)
-        if after is not None:
-            query = query.where(PartnershipRow.id < after)
+        query = by_key(
+            query, PartnershipRow.id, descending=True, first=first, after=after, backward=backward
+        )
         async with self._unit() as session:
             rows = list(await session.scalars(query))
-        return page([_partnership(row) for row in rows], first, lambda p: p.id)
+        return page([_partnership(row) for row in rows], first, lambda p: p.id, backward=backward)
 
     # sharing rules
 
@@ -460,32 +458,24 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
         population: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Account]:
         check_first(first)
+        query = select(AccountRow)
+        key: ColumnElement[str] = ACCOUNTS.c.id
         if population is None:
-            query = (
-                select(AccountRow)
-                .where(AccountRow.org_id == acting_org)
-                .order_by(AccountRow.id)
-                .limit(first + 1)
-            )
-            if after is not None:
-                query = query.where(AccountRow.id > after)
+            query = query.where(AccountRow.org_id == acting_org)
         else:  # walks the (org_id, population, account_id) index
             member = AccountPopulationRow
-            query = (
-                select(AccountRow)
-                .join(member, member.account_id == AccountRow.id)
-                .where(member.org_id == acting_org, member.population == population)
-                .order_by(member.account_id)
-                .limit(first + 1)
+            query = query.join(member, member.account_id == AccountRow.id).where(
+                member.org_id == acting_org, member.population == population
             )
-            if after is not None:
-                query = query.where(member.account_id > after)
+            key = POPULATIONS.c.account_id
+        query = by_key(query, key, descending=False, first=first, after=after, backward=backward)
         async with self._unit() as session:
             rows = list(await session.scalars(query))
             accounts = await _accounts(session, rows)
-        return page(accounts, first, lambda a: a.id)
+        return page(accounts, first, lambda a: a.id, backward=backward)
 
     async def count_accounts(self, acting_org: str, *, population: str | None = None) -> int:
         if population is None:
@@ -587,11 +577,12 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
         kinds: Sequence[KeyKind],
         first: int,
         after: str | None = None,
+        backward: bool = False,
         order: OverlapOrder = ID_ORDER,
         where: AccountFilter = NO_FILTER,
     ) -> Page[OverlapMatch]:
         check_first(first)
-        start = after_key(order, after)  # BadInput before any read
+        start = after_key(order, after, backward=backward)  # BadInput before any read
         wanted = sorted(set(partner_populations))
         kind_values = sorted({KeyKind(kind).value for kind in kinds})
         if not wanted or not kind_values:
@@ -629,13 +620,15 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             )
             account_id = POPULATIONS.c.account_id
         query = query.where(*_account_filter(where))
-        keyset = _Keyset(order, account_id, postgres=self._backend == "postgresql")
+        keyset = _Keyset(
+            order, account_id, postgres=self._backend == "postgresql", backward=backward
+        )
         if start is not None:
             query = query.where(keyset.after(*start))
         query = query.order_by(*keyset.order_by())
         async with self._unit() as session:
             rows = list(await session.scalars(query.limit(first + 1)))
-            rows_page = page(rows, first, lambda r: r.id)
+            rows_page = page(rows, first, lambda r: r.id, backward=backward)
             accounts = await _accounts(session, rows_page.items)
             # The partner's links to the page's hashes by (org_id, h), with the partner
             # account's requested populations, owner and fields: one query for the page.
@@ -691,6 +684,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             items=items,
             has_next=rows_page.has_next,
             cursors=[order_cursor(order, a) for a in accounts],
+            has_previous=rows_page.has_previous,
         )
 
     # key rotation
@@ -911,10 +905,19 @@ class _SharedKeys:
 
 class _Keyset:
     """ORDER BY and the after-cursor predicate for one overlap order over my accounts:
-    (value, id), the whole key ascending or descending; a missing owner sorts lowest."""
+    (value, id), the whole key ascending or descending; a missing owner sorts lowest.
+    `backward` reads the same order in reverse: the opposite direction, whose "after"
+    is the order's "before"."""
 
-    def __init__(self, order: OverlapOrder, account_id: ColumnElement[str], *, postgres: bool):
-        self.desc = order.direction is SortDirection.DESC
+    def __init__(
+        self,
+        order: OverlapOrder,
+        account_id: ColumnElement[str],
+        *,
+        postgres: bool,
+        backward: bool = False,
+    ):
+        self.desc = (order.direction is SortDirection.DESC) != backward
         self.id = account_id
         self.nullable = order.field is OverlapSort.OWNER
         column: ColumnElement[Any] | None = {

@@ -28,6 +28,7 @@ from graph.errors import BadInput
 from graph.model import Page
 from graph.paging import check_first, page
 from graph.sql.deals import SqlDeals, _opportunity
+from graph.sql.keyset import by_key
 from graph.sql.tables import metadata
 from graph.touch_port import TouchSide
 from graph.touches import InfluencePath, PathStep, Touch, TouchKind, TouchStatus, TouchWrite
@@ -124,6 +125,7 @@ class SqlTouches(SqlDeals):
         opportunity_id: str | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[Touch]:
         check_first(first)
         if side not in ("vendor", "partner"):
@@ -131,23 +133,19 @@ class SqlTouches(SqlDeals):
         if statuses is not None and not statuses:
             return Page(items=[], has_next=False)
         column = TOUCHES.c.vendor_org if side == "vendor" else TOUCHES.c.partner_org
-        query = (
-            select(TOUCHES)
-            .where(column == acting_org)
-            .order_by(TOUCHES.c.id.desc())
-            .limit(first + 1)
-        )
+        query = select(TOUCHES).where(column == acting_org)
         if statuses is not None:
             query = query.where(
                 TOUCHES.c.status.in_(sorted({TouchStatus(s).value for s in statuses}))
             )
         if opportunity_id is not None:
             query = query.where(TOUCHES.c.opportunity_id == opportunity_id)
-        if after is not None:
-            query = query.where(TOUCHES.c.id < after)
+        query = by_key(
+            query, TOUCHES.c.id, descending=True, first=first, after=after, backward=backward
+        )
         async with self._unit() as session:
             items = [_touch(row) for row in await session.execute(query)]
-        return page(items, first, lambda t: t.id)
+        return page(items, first, lambda t: t.id, backward=backward)
 
     async def set_touch_status(
         self,

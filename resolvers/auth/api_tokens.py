@@ -69,9 +69,14 @@ async def revoke_api_token(
 
 
 async def list_api_tokens(
-    identity: IdentityStore, actor: Actor, *, first: int, after: str | None
+    identity: IdentityStore, actor: Actor, *, first: int, after: str | None, backward: bool = False
 ) -> Page[Token]:
     """The viewer's own API tokens in the acting org, newest first."""
     return await identity.list_tokens(
-        actor.org_id, actor.user_id, kind=TokenKind.API, first=first, after=after
+        actor.org_id,
+        actor.user_id,
+        kind=TokenKind.API,
+        first=first,
+        after=after,
+        backward=backward,
     )

@@ -49,6 +49,7 @@ async def list_registrations(
     counterparty: str | None = None,
     first: int,
     after: str | None,
+    backward: bool = False,
     now: datetime,
 ) -> Page[DealRegistration]:
     """Newest first. A status filter sees through lazy expiry: EXPIRED also finds
@@ -69,6 +70,7 @@ async def list_registrations(
         counterparty=counterparty,
         first=first,
         after=after,
+        backward=backward,
     )
     return as_of_page(page, lambda r: rules.as_of(r, now), lambda r: r.status, wanted)
 

@@ -169,10 +169,11 @@ async def list_mine(
     statuses: Sequence[TouchStatus] | None,
     first: int,
     after: str | None,
+    backward: bool = False,
 ) -> Page[Touch]:
     actor.require(Permission.READ)
     return await graph.list_touches(
-        actor.org_id, side=side, statuses=statuses, first=first, after=after
+        actor.org_id, side=side, statuses=statuses, first=first, after=after, backward=backward
     )
 
 

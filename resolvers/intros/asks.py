@@ -153,6 +153,7 @@ async def list_mine(
     statuses: list[AskStatus] | None,
     first: int,
     after: str | None,
+    backward: bool = False,
     now: datetime,
 ) -> Page[AccountAsk]:
     actor.require(Permission.READ)
@@ -167,6 +168,7 @@ async def list_mine(
         statuses=sorted(stored) if stored is not None else None,
         first=first,
         after=after,
+        backward=backward,
     )
     return as_of_page(page, lambda a: rules.effective_ask(a, now), lambda a: a.status, statuses)
 

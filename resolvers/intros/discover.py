@@ -26,6 +26,7 @@ async def complementary_partners(
     k: int,
     first: int,
     after: str | None,
+    backward: bool = False,
     now: datetime,
 ) -> Page[Suggestion]:
     """Orgs the viewer's org does not partner with yet, best fit first. Only orgs that
@@ -48,7 +49,9 @@ async def complementary_partners(
         for c in candidates
         if c.org_id in orgs and c.org_id in signals
     ]
-    page = ranked_page(suggestions, lambda s: (s.score, s.org_id), first=first, after=after)
+    page = ranked_page(
+        suggestions, lambda s: (s.score, s.org_id), first=first, after=after, backward=backward
+    )
     await audit.record(
         identity, actor, "discovery.complementary", now=now, candidates=str(len(candidates))
     )

@@ -208,6 +208,7 @@ async def list_mine(
     statuses: list[IntroStatus] | None,
     first: int,
     after: str | None,
+    backward: bool = False,
     now: datetime,
 ) -> Page[Introduction]:
     """Newest first; a status filter sees through lazy expiry like deal registrations."""
@@ -223,6 +224,7 @@ async def list_mine(
         statuses=sorted(stored) if stored is not None else None,
         first=first,
         after=after,
+        backward=backward,
     )
     return as_of_page(page, lambda i: rules.effective_intro(i, now), lambda i: i.status, statuses)
 

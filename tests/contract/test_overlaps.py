@@ -284,6 +284,74 @@ async def test_overlap_list_in_every_order_pages_through_like_the_reference(
         assert await page_through(store, a, b, order, my_population="CUSTOMER") == in_population
 
 
+async def page_back(
+    store: GraphStore,
+    a: str,
+    b: str,
+    order: OverlapOrder,
+    my_population: str | None = None,
+    before: str | None = None,
+) -> tuple[list[list[str]], list[str]]:
+    """The backward walk from `before` (from the end when None): its pages, last first,
+    each in the order's own direction, and the cursors in list order."""
+    pages: list[list[str]] = []
+    cursors: list[str] = []
+    while True:
+        page = await store.overlapping_accounts(
+            a,
+            b,
+            partner_populations=POPULATIONS,
+            my_population=my_population,
+            kinds=STRONG,
+            first=4,
+            after=before,
+            backward=True,
+            order=order,
+        )
+        assert not page.has_next
+        assert len(page.cursors) == len(page.items)
+        pages.append([m.account.id for m in page.items])
+        cursors = page.cursors + cursors
+        if not page.has_previous:
+            return pages, cursors
+        before = page.cursors[0]
+
+
+async def test_overlap_list_in_every_order_pages_backward_like_forward(
+    store: GraphStore,
+) -> None:
+    a, b, overlapping = await load_sortable_world(store, 11)
+    for order in ORDERS:
+        expected = sorted(
+            overlapping,
+            key=lambda acc: reference_key(order, acc),
+            reverse=order.direction is SortDirection.DESC,
+        )
+        for population in (None, "CUSTOMER"):
+            ids = [acc.id for acc in expected if population in (None, *acc.populations)]
+            pages, cursors = await page_back(store, a, b, order, my_population=population)
+            assert [i for page in reversed(pages) for i in page] == ids, (order, population)
+            assert pages[0] == ids[-4:]
+            assert all(len(page) == 4 for page in pages[:-1])
+            # A cursor from the backward walk works as `after`, and any as `before`.
+            middle = len(ids) // 2
+            forward = await store.overlapping_accounts(
+                a,
+                b,
+                partner_populations=POPULATIONS,
+                my_population=population,
+                kinds=STRONG,
+                first=4,
+                after=cursors[middle],
+                order=order,
+            )
+            assert [m.account.id for m in forward.items] == ids[middle + 1 : middle + 5]
+            back, _ = await page_back(store, a, b, order, population, before=cursors[middle])
+            assert [i for page in reversed(back) for i in page] == ids[:middle]
+            nothing, _ = await page_back(store, a, b, order, population, before=cursors[0])
+            assert nothing == [[]]
+
+
 @pytest.mark.parametrize(
     "where",
     [
@@ -339,6 +407,30 @@ async def test_a_cursor_works_only_with_its_own_order(store: GraphStore) -> None
         with pytest.raises(BadInput):
             await store.overlapping_accounts(
                 a, b, partner_populations=POPULATIONS, kinds=STRONG, first=2, after=garbage
+            )
+    for order in others:  # backward too, with the argument named
+        with pytest.raises(BadInput) as raised:
+            await store.overlapping_accounts(
+                a,
+                b,
+                partner_populations=POPULATIONS,
+                kinds=STRONG,
+                first=2,
+                after=cursor,
+                backward=True,
+                order=order,
+            )
+        assert raised.value.field == "before"
+    for garbage in ("", "x", "[1]", '"NAME"', page.items[0].account.id):
+        with pytest.raises(BadInput):
+            await store.overlapping_accounts(
+                a,
+                b,
+                partner_populations=POPULATIONS,
+                kinds=STRONG,
+                first=2,
+                after=garbage,
+                backward=True,
             )
 
 
