@@ -38,7 +38,7 @@ class WebhookStore(Protocol):
         ...
 
     async def list_webhook_endpoints(
-        self, acting_org: str, *, first: int, after: str | None = None
+        self, acting_org: str, *, first: int, after: str | None = None, backward: bool = False
     ) -> Page[WebhookEndpoint]:
         """The acting org's active endpoints, ordered by id."""
         ...
@@ -98,6 +98,7 @@ class WebhookStore(Protocol):
         status: DeliveryStatus | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[WebhookDelivery]:
         """The acting org's deliveries, newest first (created_at desc, then id desc)."""
         ...

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.neo4j.cypher import reversed_walk
+
 SCHEMA: Final[tuple[LiteralString, ...]] = (
     "CREATE CONSTRAINT outbox_event_id IF NOT EXISTS FOR (e:OutboxEvent) REQUIRE e.id IS UNIQUE",
     "CREATE CONSTRAINT webhook_endpoint_id IF NOT EXISTS "
@@ -130,11 +132,16 @@ RETURN h {.*} AS row
 
 LIST_ENDPOINTS: Final = """
 MATCH (h:WebhookEndpoint)
-WHERE h.org_id = $org AND h.id > $after AND h.active
+WHERE h.org_id = $org AND ($after IS NULL OR h.id > $after) AND h.active
 RETURN h {.*} AS row
 ORDER BY h.org_id, h.id
 LIMIT $limit
 """
+LIST_ENDPOINTS_BACKWARD: Final = reversed_walk(
+    LIST_ENDPOINTS,
+    ("h.id > $after", "h.id < $after"),
+    ("ORDER BY h.org_id, h.id", "ORDER BY h.org_id DESC, h.id DESC"),
+)
 
 FIND_ENDPOINT: Final = """
 MATCH (h:WebhookEndpoint {id: $id})
@@ -218,6 +225,16 @@ RETURN d {.*} AS row
 ORDER BY d.created_at DESC, d.id DESC
 LIMIT $limit
 """
+LIST_DELIVERIES_BACKWARD: Final = reversed_walk(
+    LIST_DELIVERIES,
+    (
+        """d.created_at < $after_at
+       OR (d.created_at = $after_at AND d.id < $after_id)""",
+        """d.created_at > $after_at
+       OR (d.created_at = $after_at AND d.id > $after_id)""",
+    ),
+    ("ORDER BY d.created_at DESC, d.id DESC", "ORDER BY d.created_at, d.id"),
+)
 
 FIND_ORG_DELIVERY: Final = """
 MATCH (d:WebhookDelivery {id: $id})

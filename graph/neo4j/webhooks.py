@@ -19,7 +19,7 @@ from graph.model import Page
 from graph.neo4j import webhook_cypher as q
 from graph.neo4j.records import Row, to_datetime, to_optional_datetime
 from graph.outbox import dump_payload, load_payload, new_record_id
-from graph.paging import after_time_key, check_first, time_cursor
+from graph.paging import after_time_key, check_first, page, time_cursor
 from graph.webhooks import (
     AttemptOutcome,
     DeliveryStatus,
@@ -171,14 +171,17 @@ class Neo4jWebhooks:
         return {e.id: e for e in map(_endpoint_from, rows)}
 
     async def list_webhook_endpoints(
-        self, acting_org: str, *, first: int, after: str | None = None
+        self, acting_org: str, *, first: int, after: str | None = None, backward: bool = False
     ) -> Page[WebhookEndpoint]:
         check_first(first)
         rows = await self._read(
-            q.LIST_ENDPOINTS, org=acting_org, after=after or "", limit=first + 1
+            q.LIST_ENDPOINTS_BACKWARD if backward else q.LIST_ENDPOINTS,
+            org=acting_org,
+            after=after,
+            limit=first + 1,
         )
-        items = [_endpoint_from(row) for row in rows[:first]]
-        return Page(items=items, has_next=len(rows) > first, cursors=[e.id for e in items])
+        items = [_endpoint_from(row) for row in rows]
+        return page(items, first, lambda e: e.id, backward=backward)
 
     async def deactivate_webhook_endpoint(
         self, acting_org: str, endpoint_id: str
@@ -356,11 +359,12 @@ class Neo4jWebhooks:
         status: DeliveryStatus | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[WebhookDelivery]:
         check_first(first)
         after_at, after_id = _after(after)
         rows = await self._read(
-            q.LIST_DELIVERIES,
+            q.LIST_DELIVERIES_BACKWARD if backward else q.LIST_DELIVERIES,
             org=acting_org,
             endpoint=endpoint_id,
             status=None if status is None else DeliveryStatus(status).value,
@@ -368,9 +372,8 @@ class Neo4jWebhooks:
             after_id=after_id,
             limit=first + 1,
         )
-        items = [_delivery_from(row) for row in rows[:first]]
-        cursors = [time_cursor(d.created_at, d.id) for d in items]
-        return Page(items=items, has_next=len(rows) > first, cursors=cursors)
+        items = [_delivery_from(row) for row in rows]
+        return page(items, first, lambda d: time_cursor(d.created_at, d.id), backward=backward)
 
     async def redeliver_webhook(
         self, acting_org: str, delivery_id: str, *, now: datetime

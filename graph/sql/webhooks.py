@@ -32,6 +32,7 @@ from graph.model import Page
 from graph.outbox import dump_payload, load_payload, new_record_id
 from graph.paging import after_time_key, check_first, page, time_cursor
 from graph.sql.deals import SqlDeals
+from graph.sql.keyset import by_key, by_time_key
 from graph.sql.outbox import OUTBOX
 from graph.sql.tables import metadata
 from graph.webhooks import (
@@ -79,20 +80,20 @@ class SqlWebhooks(SqlDeals):
         return found
 
     async def list_webhook_endpoints(
-        self, acting_org: str, *, first: int, after: str | None = None
+        self, acting_org: str, *, first: int, after: str | None = None, backward: bool = False
     ) -> Page[WebhookEndpoint]:
         check_first(first)
-        query = (
-            select(ENDPOINTS)
-            .where(ENDPOINTS.c.org_id == acting_org, ENDPOINTS.c.active.is_(True))
-            .order_by(ENDPOINTS.c.id)
-            .limit(first + 1)
+        query = by_key(
+            select(ENDPOINTS).where(ENDPOINTS.c.org_id == acting_org, ENDPOINTS.c.active.is_(True)),
+            ENDPOINTS.c.id,
+            descending=False,
+            first=first,
+            after=after,
+            backward=backward,
         )
-        if after is not None:
-            query = query.where(ENDPOINTS.c.id > after)
         async with self._unit() as session:
             items = [_endpoint(row) for row in await session.execute(query)]
-        return page(items, first, lambda e: e.id)
+        return page(items, first, lambda e: e.id, backward=backward)
 
     async def deactivate_webhook_endpoint(
         self, acting_org: str, endpoint_id: str
@@ -314,29 +315,26 @@ class SqlWebhooks(SqlDeals):
         status: DeliveryStatus | None = None,
         first: int,
         after: str | None = None,
+        backward: bool = False,
     ) -> Page[WebhookDelivery]:
         check_first(first)
-        query = (
-            select(DELIVERIES)
-            .where(DELIVERIES.c.org_id == acting_org)
-            .order_by(DELIVERIES.c.created_at.desc(), DELIVERIES.c.id.desc())
-            .limit(first + 1)
-        )
+        query = select(DELIVERIES).where(DELIVERIES.c.org_id == acting_org)
         if endpoint_id is not None:
             query = query.where(DELIVERIES.c.endpoint_id == endpoint_id)
         if status is not None:
             query = query.where(DELIVERIES.c.status == DeliveryStatus(status).value)
-        if after is not None:
-            at, delivery_id = after_time_key(after)
-            query = query.where(
-                or_(
-                    DELIVERIES.c.created_at < at,
-                    and_(DELIVERIES.c.created_at == at, DELIVERIES.c.id < delivery_id),
-                )
-            )
+        query = by_time_key(
+            query,
+            DELIVERIES.c.created_at,
+            DELIVERIES.c.id,
+            descending=True,
+            first=first,
+            after=None if after is None else after_time_key(after),
+            backward=backward,
+        )
         async with self._unit() as session:
             items = [_delivery(row) for row in await session.execute(query)]
-        return page(items, first, lambda d: time_cursor(d.created_at, d.id))
+        return page(items, first, lambda d: time_cursor(d.created_at, d.id), backward=backward)
 
     async def redeliver_webhook(
         self, acting_org: str, delivery_id: str, *, now: datetime

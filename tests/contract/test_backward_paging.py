@@ -16,6 +16,9 @@ from graph.port import GraphStore
 from graph.sql.identity import SqlIdentityStore
 from graph.touch_port import TouchSide
 from tests.contract.test_identity import make_entry, make_token, make_user, ulid_at
+from tests.contract.test_webhooks import endpoint as webhook_endpoint
+from tests.contract.test_webhooks import register
+from tests.contract.test_webhooks import world as webhook_world
 from tests.factories import (
     at,
     link,
@@ -281,3 +284,31 @@ async def test_api_tokens_and_the_audit_log_page_backward(identity: SqlIdentityS
 
     await check_both_ways(list_tokens, sorted((t.id for t in tokens), reverse=True))
     await check_both_ways(audit_log, sorted((e.id for e in entries), reverse=True))
+
+
+async def test_webhook_endpoints_and_deliveries_page_backward(store: GraphStore) -> None:
+    w = await webhook_world(store)
+    made = [webhook_endpoint(w.vendor) for _ in range(8)]
+    for hook in made:
+        await store.create_webhook_endpoint(hook)
+
+    async def endpoints(first: int, after: str | None, backward: bool) -> Page[Any]:
+        return await store.list_webhook_endpoints(
+            w.vendor.id, first=first, after=after, backward=backward
+        )
+
+    await check_both_ways(endpoints, sorted(hook.id for hook in made))
+
+    # Four events fanned out at two instants to the 8 endpoints: ties on created_at.
+    for n in range(4):
+        await register(store, w, w.p, n + 1, product_line=f"line-{n}")
+        await store.fan_out_outbox(now=at(10 + n // 2), limit=100)
+    newest_first = await store.list_webhook_deliveries(w.vendor.id, first=100)
+    assert len(newest_first.items) == 32
+
+    async def deliveries(first: int, after: str | None, backward: bool) -> Page[Any]:
+        return await store.list_webhook_deliveries(
+            w.vendor.id, first=first, after=after, backward=backward
+        )
+
+    await check_both_ways(deliveries, _ids(newest_first))
