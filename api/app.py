@@ -24,6 +24,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
+from api.broker import open_broker
 from api.http import BodySizeLimit
 from api.limits import Limits, PersistedQueryError, SafetyLimits, resolve_persisted
 from api.observability import (
@@ -42,7 +43,7 @@ from privacy.keyring import Keyring
 from resolvers.auth.bearer import authenticate, bearer_token
 from resolvers.auth.config import AuthConfig
 from resolvers.clock import utcnow
-from resolvers.events import EventBroker, InProcessBroker
+from resolvers.events import EventBroker
 from schema.context import Context
 from schema.root import graphql_schema
 
@@ -235,9 +236,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[State]:
         stores = open_stores(settings)
-        events = InProcessBroker()
         try:
-            async with sweeping(stores.graph, events, interval_s=settings.deal_sweep_s):
+            async with (
+                open_broker(settings.event_broker_url) as events,
+                sweeping(stores.graph, events, interval_s=settings.deal_sweep_s),
+            ):
                 yield {
                     "stores": stores,
                     "settings": settings,
