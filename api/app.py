@@ -232,10 +232,11 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. Settings default to the environment (uvicorn --factory uses that)."""
     settings = settings or load_settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[State]:
-        stores = open_stores(settings)
+        stores = open_stores(settings, metrics)
         try:
             async with (
                 open_broker(settings.event_broker_url) as events,
@@ -257,7 +258,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql else None,
     )
     configure_logging(settings.log_json)
-    metrics = Metrics()
     return Starlette(
         routes=[
             Route("/metrics", metrics.endpoint),
