@@ -14,7 +14,8 @@ back-off (0.1 s doubling to 5 s) and every channel subscribed again; subscriptio
 open meanwhile. Pub/sub delivers at most once, so events published while the connection
 is down are lost: they are notifications to re-read through the API, as with a full
 queue. Publishing never fails the write it follows (that has committed already): a
-Redis error is logged and the event dropped.
+Redis error is logged and the event dropped, and for the next few seconds events are
+dropped without trying, so an unreachable Redis does not slow every mutation down.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import logging
 import os
 import secrets
+import time
 import typing
 from collections.abc import AsyncIterator
 from contextlib import suppress
@@ -143,18 +145,30 @@ class RedisBroker:
         self._listener: asyncio.Task[None] | None = None
         self._connected = False  # the pub/sub connection is up
         self._lost = False  # it went down, and a warning said so
+        self._publish_down_until = 0.0  # time.monotonic() until which publish drops
+        self._dropped = 0
         self._closed = False
 
     async def publish(self, org_id: str, event: Event) -> None:
+        if time.monotonic() < self._publish_down_until:
+            self._dropped += 1  # Redis failed a moment ago: no wait on every mutation
+            return
         try:
             await self._publisher.publish(channel(org_id), encode(event))
         except (RedisError, OSError) as error:
+            self._publish_down_until = time.monotonic() + BACKOFF_MAX_S
             log.warning(
-                "event %s for org %s not published (Redis: %s); subscribers miss it",
+                "event %s for org %s not published (Redis: %s); subscribers miss it, and "
+                "events are dropped without trying for %.0fs",
                 type(event).__name__,
                 org_id,
                 error,
+                BACKOFF_MAX_S,
             )
+            return
+        if self._dropped:
+            log.warning("%d events were dropped while Redis was unreachable", self._dropped)
+            self._dropped = 0
 
     async def subscribe(self, org_id: str) -> AsyncIterator[Event]:
         if self._closed:
@@ -168,9 +182,6 @@ class RedisBroker:
                     yield await queue.get()
         finally:
             self._changed.set()  # and UNSUBSCRIBEs when this was its last subscriber
-
-    async def ping(self) -> None:
-        await self._publisher.ping()
 
     async def close(self) -> None:
         self._closed = True
