@@ -49,6 +49,7 @@ BACKOFF_MIN_S = 0.1
 BACKOFF_MAX_S = 5.0
 IDLE_CHECK_S = 30.0  # an idle pub/sub connection is PINGed this often, to notice a dead one
 PUBLISH_TIMEOUT_S = 2.0
+PUBLISH_PAUSE_S = 5.0  # after a failed publish, events are dropped without trying this long
 
 
 class MalformedEvent(ValueError):
@@ -120,8 +121,9 @@ def _decode_value(hint: Any, raw: object, where: str) -> object:
 class RedisBroker:
     """EventBroker over Redis pub/sub; see the module's docstring. Call close() once."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, publish_pause_s: float = PUBLISH_PAUSE_S) -> None:
         self.url = url
+        self.publish_pause_s = publish_pause_s
         # Publishing: a bounded wait, one retry; then the event is dropped (logged).
         self._publisher = Redis.from_url(
             url,
@@ -146,29 +148,29 @@ class RedisBroker:
         self._connected = False  # the pub/sub connection is up
         self._lost = False  # it went down, and a warning said so
         self._publish_down_until = 0.0  # time.monotonic() until which publish drops
-        self._dropped = 0
+        self.dropped = 0  # events dropped without trying since the last failure
         self._closed = False
 
     async def publish(self, org_id: str, event: Event) -> None:
         if time.monotonic() < self._publish_down_until:
-            self._dropped += 1  # Redis failed a moment ago: no wait on every mutation
+            self.dropped += 1  # Redis failed a moment ago: no wait on every mutation
             return
         try:
             await self._publisher.publish(channel(org_id), encode(event))
         except (RedisError, OSError) as error:
-            self._publish_down_until = time.monotonic() + BACKOFF_MAX_S
+            self._publish_down_until = time.monotonic() + self.publish_pause_s
             log.warning(
                 "event %s for org %s not published (Redis: %s); subscribers miss it, and "
-                "events are dropped without trying for %.0fs",
+                "events are dropped without trying for %gs",
                 type(event).__name__,
                 org_id,
                 error,
-                BACKOFF_MAX_S,
+                self.publish_pause_s,
             )
             return
-        if self._dropped:
-            log.warning("%d events were dropped while Redis was unreachable", self._dropped)
-            self._dropped = 0
+        if self.dropped:
+            log.warning("events dropped while Redis was unreachable: %d", self.dropped)
+            self.dropped = 0
 
     async def subscribe(self, org_id: str) -> AsyncIterator[Event]:
         if self._closed:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
 import time
 import typing
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import redis
@@ -292,6 +294,52 @@ async def test_a_lost_connection_is_reopened_and_subscribed_again(
     assert any("subscription lost" in m for m in warnings_logged.messages)
 
 
+SCRIPT = Path(__file__).parents[2] / "tools" / "redis" / "redis.sh"
+
+
+def own_redis(command: str, state: Path) -> str:
+    result = subprocess.run(
+        ["bash", str(SCRIPT), command, str(state)],
+        capture_output=True,
+        text=True,
+        timeout=300,  # the first start may install redis-server
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+async def test_subscriptions_outlive_a_redis_restart(
+    redis_server: str, tmp_path: Path, warnings_logged: Warnings
+) -> None:
+    """A Redis of this test's own is stopped and started again (same port): the open
+    subscription is subscribed again once it is back, and hears what is published."""
+    state = tmp_path / "redis"
+    url = await asyncio.to_thread(own_redis, "start", state)
+    broker, publisher = RedisBroker(url), RedisBroker(url, publish_pause_s=0.1)
+    admin = redis.asyncio.Redis.from_url(url)
+    org = new_org()
+    try:
+        async with aclosing(broker.subscribe(org)) as stream:
+            first = asyncio.ensure_future(next_of(stream))
+            await wait_numsub(admin, org, 1)
+            await asyncio.to_thread(own_redis, "stop", state)
+            await publisher.publish(org, EVENTS[0])  # lost: nobody to take it
+            await asyncio.sleep(0.5)  # a few failed re-connects, backing off
+            assert await asyncio.to_thread(own_redis, "start", state) == url
+            await admin.aclose()  # its connection went with the server
+            admin = redis.asyncio.Redis.from_url(url)
+            await wait_numsub(admin, org, 1)
+            await publisher.publish(org, EVENTS[2])
+            assert await first == EVENTS[2]
+    finally:
+        await broker.close()
+        await publisher.close()
+        await admin.aclose()
+        await asyncio.to_thread(own_redis, "stop", state)
+    assert any("subscription lost" in m for m in warnings_logged.messages)
+    assert any("not published" in m for m in warnings_logged.messages)
+
+
 async def test_publishing_without_redis_loses_the_event_not_the_write(
     warnings_logged: Warnings,
 ) -> None:
@@ -302,6 +350,7 @@ async def test_publishing_without_redis_loses_the_event_not_the_write(
     finally:
         await nowhere.close()
     assert sum("not published" in m for m in warnings_logged.messages) == 1
+    assert nowhere.dropped == 1
 
 
 # -- two app instances on one Redis ------------------------------------------------

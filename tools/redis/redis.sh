@@ -6,7 +6,8 @@
 #
 # No persistence (no RDB snapshots, no AOF): pub/sub keeps nothing anyway. STATE_DIR
 # keeps the config, pid file, log, the port in STATE_DIR/port and the URL in
-# STATE_DIR/url; starting a running STATE_DIR again prints the same URL. stdout carries
+# STATE_DIR/url; starting a STATE_DIR again (running or stopped) reuses its port, so
+# the URL stays the same. stdout carries
 # the URL only; progress goes to stderr. Installs Debian's redis-server package when
 # redis-server is not on PATH (needs root).
 set -euo pipefail
@@ -73,11 +74,15 @@ start() {
   mkdir -p "$state"
   state=$(cd "$state" && pwd)
 
+  local recorded=
+  [[ ! -f $state/port ]] || recorded=$(<"$state/port")
+
   if is_running "$state"; then
-    port=$(<"$state/port")
+    [[ -z $port || $port == "$recorded" ]] || die "already running on port $recorded, not $port"
+    port=$recorded
     log "already running on port $port"
   else
-    port=${port:-$(free_port)}
+    port=${port:-${recorded:-$(free_port)}}
     cat >"$state/redis.conf" <<EOF
 bind 127.0.0.1
 protected-mode yes
