@@ -24,6 +24,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
+from api.broker import open_broker
 from api.http import BodySizeLimit
 from api.limits import Limits, PersistedQueryError, SafetyLimits, resolve_persisted
 from api.observability import (
@@ -42,7 +43,7 @@ from privacy.keyring import Keyring
 from resolvers.auth.bearer import authenticate, bearer_token
 from resolvers.auth.config import AuthConfig
 from resolvers.clock import utcnow
-from resolvers.events import EventBroker, InProcessBroker
+from resolvers.events import EventBroker
 from schema.context import Context
 from schema.root import graphql_schema
 
@@ -231,13 +232,16 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app. Settings default to the environment (uvicorn --factory uses that)."""
     settings = settings or load_settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[State]:
-        stores = open_stores(settings)
-        events = InProcessBroker()
+        stores = open_stores(settings, metrics)
         try:
-            async with sweeping(stores.graph, events, interval_s=settings.deal_sweep_s):
+            async with (
+                open_broker(settings.event_broker_url) as events,
+                sweeping(stores.graph, events, interval_s=settings.deal_sweep_s),
+            ):
                 yield {
                     "stores": stores,
                     "settings": settings,
@@ -254,7 +258,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql else None,
     )
     configure_logging(settings.log_json)
-    metrics = Metrics()
     return Starlette(
         routes=[
             Route("/metrics", metrics.endpoint),

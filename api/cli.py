@@ -152,7 +152,10 @@ def serve(
             typer.echo(f"demo login: {eco.demo_login_hint()}", err=True)
 
     _with_stores(settings, prepare)
-    typer.echo(f"tandem on http://{host}:{port}/graphql ({settings.store_backend})", err=True)
+    events = "Redis events" if settings.event_broker_url else "in-process events"
+    typer.echo(
+        f"tandem on http://{host}:{port}/graphql ({settings.store_backend}, {events})", err=True
+    )
     # tandem's own access log (api/observability.py) replaces uvicorn's, which would log
     # query strings, and GET requests carry variables there.
     uvicorn.run(

@@ -8,6 +8,8 @@ Never headers, tokens, passwords, raw keys, variables or their values.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import re
@@ -17,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -38,6 +40,8 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_OPERATION_LABELS = 200  # distinct operation names kept as labels; the rest are "other"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+S = TypeVar("S")
 
 
 @dataclass(slots=True)
@@ -90,6 +94,19 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
+        self.store_calls = Histogram(
+            "tandem_store_call_duration_seconds",
+            "Store call latency by store (graph, identity), backend and port method.",
+            ["store", "backend", "method"],
+            buckets=STORE_BUCKETS,
+            registry=self.registry,
+        )
+        self.store_errors = Counter(
+            "tandem_store_errors",
+            "Store calls that raised, by store, backend, port method and error class.",
+            ["store", "backend", "method", "error"],
+            registry=self.registry,
+        )
         self._operations: set[str] = set()
 
     def operation_label(self, record: RequestRecord | None, path: str) -> str:
@@ -107,6 +124,62 @@ class Metrics:
 
     async def endpoint(self, _: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def port_methods(port: type) -> frozenset[str]:
+    """The coroutine methods a store port (a Protocol) declares, its bases' included:
+    the fixed set of `method` labels."""
+    return frozenset(
+        name
+        for name, member in inspect.getmembers(port, inspect.iscoroutinefunction)
+        if not name.startswith("_")
+    )
+
+
+def timed(inner: S, *, metrics: Metrics, store: str, backend: str, port: type) -> S:
+    """`inner` with every call of a `port` method timed into tandem_store_call_duration_
+    seconds (and counted into tandem_store_errors when it raises). Anything else the
+    store has is passed through untouched, so callers see the same object."""
+    return cast(S, _Timed(inner, metrics, store, backend, port_methods(port)))
+
+
+class _Timed:
+    def __init__(
+        self, inner: object, metrics: Metrics, store: str, backend: str, methods: frozenset[str]
+    ) -> None:
+        self._inner = inner
+        self._metrics = metrics
+        self._store = store
+        self._backend = backend
+        self._methods = methods
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._inner, name)
+        if name not in self._methods or not inspect.iscoroutinefunction(value):
+            return value
+        method = self._time(name, value)
+        setattr(self, name, method)  # bound once; __getattr__ is not asked again
+        return method
+
+    def _time(self, name: str, method: Any) -> Any:
+        duration = self._metrics.store_calls.labels(self._store, self._backend, name)
+        errors = self._metrics.store_errors
+
+        @functools.wraps(method)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            except Exception as error:
+                errors.labels(self._store, self._backend, name, type(error).__name__).inc()
+                raise
+            finally:
+                duration.observe(time.perf_counter() - started)
+
+        return call
+
+    def __repr__(self) -> str:
+        return f"timed({self._inner!r})"
 
 
 class Observe:

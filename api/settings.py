@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from redis.asyncio.connection import parse_url as parse_redis_url
+
 from api.limits import Limits, load_persisted
 from graph.errors import ConfigurationError
 from graph.factory import backend_of
@@ -63,6 +65,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     log_json: bool = True
     tracing: bool = False
+    event_broker_url: str | None = None  # None: in-process; else a Redis URL
 
     @property
     def store_backend(self) -> str:
@@ -120,7 +123,29 @@ def load_settings(
         limits=_limits(env, mode),
         log_json=_enum(env, "TANDEM_LOG_FORMAT", LogFormat, LogFormat.JSON) is LogFormat.JSON,
         tracing=_bool(env, "TANDEM_TRACING", False),
+        event_broker_url=_event_broker(env),
     )
+
+
+def _event_broker(env: Mapping[str, str]) -> str | None:
+    """TANDEM_EVENT_BROKER: unset, empty or `in-process` for this process alone, or a
+    Redis URL (redis://, rediss://, unix://) shared by every API process."""
+    raw = env.get("TANDEM_EVENT_BROKER", "").strip()
+    if raw in ("", "in-process"):
+        return None
+    scheme, _, rest = raw.partition("://")
+    try:
+        if scheme not in ("redis", "rediss", "unix") or not rest:
+            raise ValueError(raw)
+        parse_redis_url(raw)  # a port that is no number, a db that is no number, ...
+    except ValueError:
+        shown = f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else raw
+        raise ConfigurationError(
+            f"TANDEM_EVENT_BROKER={shown!r} is not an event broker: leave it unset for the "
+            "in-process one, or give a Redis URL (redis://HOST:PORT/DB, rediss://..., "
+            "unix://PATH)"
+        ) from None
+    return raw
 
 
 def _limits(env: Mapping[str, str], mode: Mode) -> Limits:

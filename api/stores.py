@@ -7,9 +7,10 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from api.observability import Metrics, timed
 from api.settings import Settings
 from graph.errors import StoreUnavailable
-from graph.factory import open_store
+from graph.factory import backend_of, open_store
 from graph.identity import IdentityStore
 from graph.port import GraphStore
 from graph.sql.identity import SqlIdentityStore
@@ -32,14 +33,25 @@ class Stores:
         await self.identity.close()
 
 
-def open_stores(settings: Settings) -> Stores:
-    graph = open_store(
+def open_stores(settings: Settings, metrics: Metrics | None = None) -> Stores:
+    """The configured stores; with `metrics`, every port call is timed into them."""
+    graph: GraphStore = open_store(
         settings.store_url,
         neo4j_user=settings.neo4j_user,
         neo4j_password=settings.neo4j_password,
         neo4j_database=settings.neo4j_database,
     )
-    return Stores(graph=graph, identity=SqlIdentityStore(settings.identity_url))
+    identity: IdentityStore = SqlIdentityStore(settings.identity_url)
+    if metrics is not None:
+        graph = timed(graph, metrics=metrics, store="graph", backend=graph.backend, port=GraphStore)
+        identity = timed(
+            identity,
+            metrics=metrics,
+            store="identity",
+            backend=backend_of(settings.identity_url),
+            port=IdentityStore,
+        )
+    return Stores(graph=graph, identity=identity)
 
 
 def auth_config(settings: Settings) -> AuthConfig:

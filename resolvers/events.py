@@ -60,23 +60,30 @@ class EventBroker(Protocol):
     def subscribe(self, org_id: str) -> AsyncIterator[Event]: ...
 
 
-class InProcessBroker:
+class Subscribers:
+    """This process's subscriber queues, by org. Each is bounded: a subscriber
+    QUEUE_LIMIT events behind loses the oldest. Brokers deliver into it."""
+
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
 
-    async def publish(self, org_id: str, event: Event) -> None:
+    def orgs(self) -> set[str]:
+        """The orgs that have at least one subscriber here."""
+        return set(self._queues)
+
+    def deliver(self, org_id: str, event: Event) -> None:
         for queue in list(self._queues.get(org_id, ())):
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(event)
 
-    async def subscribe(self, org_id: str) -> AsyncIterator[Event]:
-        async with self._subscription(org_id) as queue:
+    async def stream(self, org_id: str) -> AsyncIterator[Event]:
+        async with self.queue(org_id) as queue:
             while True:
                 yield await queue.get()
 
     @asynccontextmanager
-    async def _subscription(self, org_id: str) -> AsyncIterator[asyncio.Queue[Event]]:
+    async def queue(self, org_id: str) -> AsyncIterator[asyncio.Queue[Event]]:
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=QUEUE_LIMIT)
         self._queues[org_id].add(queue)
         try:
@@ -85,3 +92,16 @@ class InProcessBroker:
             self._queues[org_id].discard(queue)
             if not self._queues[org_id]:
                 del self._queues[org_id]
+
+
+class InProcessBroker:
+    """One API process: publish delivers straight into this process's queues."""
+
+    def __init__(self) -> None:
+        self._subscribers = Subscribers()
+
+    async def publish(self, org_id: str, event: Event) -> None:
+        self._subscribers.deliver(org_id, event)
+
+    def subscribe(self, org_id: str) -> AsyncIterator[Event]:
+        return self._subscribers.stream(org_id)

@@ -36,3 +36,18 @@ def backend_url(backend: str) -> str:
             f"{backend}, or point {variable} at a running server"
         )
     return url
+
+
+def redis_url() -> str | None:
+    """The Redis server of the event-broker tests (TANDEM_TEST_REDIS_URL; tools/test
+    starts one). Missing, it fails the run in CI and in a full run, as a missing store
+    backend does; in a quick loop that names TANDEM_TEST_BACKENDS, None (tests skip)."""
+    url = os.environ.get("TANDEM_TEST_REDIS_URL")
+    if url:
+        return url
+    if os.environ.get("CI") == "true" or not os.environ.get("TANDEM_TEST_BACKENDS"):
+        raise RuntimeError(
+            "TANDEM_TEST_REDIS_URL is not set: run the suite with tools/test, which starts "
+            "Redis, or point TANDEM_TEST_REDIS_URL at a running server"
+        )
+    return None
