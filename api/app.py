@@ -37,6 +37,7 @@ from api.observability import (
 from api.settings import Settings, load_settings
 from api.stores import Stores, auth_config, open_stores, probe
 from api.sweeper import sweeping
+from api.webhooks import dispatching
 from graph.errors import TandemError
 from privacy.keyring import Keyring
 from resolvers.auth.bearer import authenticate, bearer_token
@@ -197,6 +198,7 @@ async def build_context(connection: HTTPConnection) -> Context:
         overlap_k=connection.state.settings.overlap_k,
         intro_policy=connection.state.settings.intro_policy,
         complements=connection.state.settings.complements,
+        webhooks=connection.state.settings.webhooks,
         request=connection,
     )
     try:
@@ -237,7 +239,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         stores = open_stores(settings)
         events = InProcessBroker()
         try:
-            async with sweeping(stores.graph, events, interval_s=settings.deal_sweep_s):
+            async with (
+                sweeping(stores.graph, events, interval_s=settings.deal_sweep_s),
+                dispatching(
+                    stores.graph,
+                    settings.webhooks,
+                    interval_s=settings.webhook_interval_s,
+                    enabled=settings.webhook_dispatch,
+                ),
+            ):
                 yield {
                     "stores": stores,
                     "settings": settings,
