@@ -37,9 +37,10 @@ from graph.model import (
     UpsertResult,
 )
 from graph.touch_port import TouchStore
+from graph.webhook_port import WebhookStore
 
 
-class GraphStore(DealStore, IntroStore, TouchStore, Protocol):
+class GraphStore(DealStore, IntroStore, TouchStore, WebhookStore, Protocol):
     @property
     def backend(self) -> str:
         """Short backend name: "sqlite", "postgresql" or "neo4j"."""

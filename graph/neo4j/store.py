@@ -61,6 +61,7 @@ from graph.neo4j.records import (
     to_datetime,
 )
 from graph.neo4j.touches import Neo4jTouches
+from graph.neo4j.webhooks import Neo4jWebhooks
 from graph.paging import after_key, check_first, order_cursor
 
 T = TypeVar("T")
@@ -119,7 +120,7 @@ async def _delete_orphan_keys(tx: AsyncManagedTransaction, hashes: set[str]) -> 
 _CONSTRAINT_RETRIES = 3
 
 
-class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches):
+class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
     def __init__(
         self,
         url: str,

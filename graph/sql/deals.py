@@ -60,9 +60,11 @@ from graph.deals import (
 )
 from graph.errors import BadInput
 from graph.model import Account, HashedKey, KeyKind, Page
+from graph.outbox import deal_events
 from graph.paging import check_first, page
 from graph.sql.database import SqlDatabase
 from graph.sql.errors import translated
+from graph.sql.outbox import add_outbox
 from graph.sql.tables import AccountRow, metadata
 
 T = TypeVar("T")
@@ -466,17 +468,12 @@ class SqlDeals(SqlDatabase):
                     REGS.c.expires_at <= r.registered_at,
                 )
                 .values(status=DealStatus.EXPIRED.value, updated_at=r.registered_at, claim=None)
-                .returning(REGS.c.id)
+                .returning(*REGS.c)
             )
-            expired = list(await session.scalars(expire))
+            expired = [_registration(row) for row in await session.execute(expire)]
+            lapsed = (DealStatus.APPROVED, DealStatus.EXPIRED, None, None)
             await _add_history(
-                session,
-                [
-                    DealTransition(
-                        reg_id, r.registered_at, DealStatus.APPROVED, DealStatus.EXPIRED, None, None
-                    )
-                    for reg_id in expired
-                ],
+                session, [(DealTransition(e.id, r.registered_at, *lapsed), e) for e in expired]
             )
             # 2. Take the claim, first in wins; else stored REJECTED (DUPLICATE), no claim.
             stored = r
@@ -488,14 +485,10 @@ class SqlDeals(SqlDatabase):
             if not taken:
                 await session.execute(insert(REGS).values(_registration_values(stored, claim=None)))
             # 3. The registration's own history entry.
-            await _add_history(
-                session,
-                [
-                    DealTransition(
-                        r.id, r.registered_at, None, stored.status, r.partner_org, r.registered_by
-                    )
-                ],
+            own = DealTransition(
+                r.id, r.registered_at, None, stored.status, r.partner_org, r.registered_by
             )
+            await _add_history(session, [(own, stored)])
             return stored
 
         return await self._write_unit(work, conflict=f"registration {r.id} already exists")
@@ -577,8 +570,9 @@ class SqlDeals(SqlDatabase):
             row = (await session.execute(statement)).one_or_none()
             if row is None:
                 return None
-            await _add_history(session, [_on_registration(transition, current.id)])
-            return _registration(row)
+            written = _registration(row)
+            await _add_history(session, [(_on_registration(transition, current.id), written)])
+            return written
 
         return await self._write_unit(work)
 
@@ -719,11 +713,17 @@ async def _move(
             .returning(*REGS.c)
         )
         moved += [_registration(row) for row in await session.execute(statement)]
-    await _add_history(session, [DealTransition(r.id, at, old, new, None, None) for r in moved])
+    await _add_history(
+        session, [(DealTransition(r.id, at, old, new, None, None), r) for r in moved]
+    )
     return moved
 
 
-async def _add_history(session: AsyncSession, entries: Sequence[DealTransition]) -> None:
+async def _add_history(
+    session: AsyncSession, entries: Sequence[tuple[DealTransition, DealRegistration]]
+) -> None:
+    """Record each transition of its registration, with the outbox events announcing it
+    to the registration's parties (the same unit: both commit or neither)."""
     if not entries:
         return
     await session.execute(
@@ -738,7 +738,17 @@ async def _add_history(session: AsyncSession, entries: Sequence[DealTransition])
                 "actor_user": t.actor_user,
                 "note": t.note,
             }
-            for t in entries
+            for t, _ in entries
+        ],
+    )
+    await add_outbox(
+        session,
+        [
+            event
+            for t, r in entries
+            for event in deal_events(
+                t.registration_id, r.vendor_org, r.partner_org, t.from_status, t.to_status, t.at
+            )
         ],
     )
 

@@ -61,8 +61,10 @@ from graph.intros import (
     IntroStatus,
 )
 from graph.model import Page, Partnership, PartnershipStatus
+from graph.outbox import ask_events, introduction_events
 from graph.paging import check_first, page
 from graph.sql.deals import SqlDeals
+from graph.sql.outbox import add_outbox
 from graph.sql.tables import LIVE_STATUSES, metadata
 
 IN_CHUNK = 5_000
@@ -206,6 +208,7 @@ class SqlIntros(SqlDeals):
 
         async def work(session: AsyncSession) -> None:
             await session.execute(statement)
+            await add_outbox(session, introduction_events(introduction, None))
 
         conflict = "an open introduction between the two orgs exists (or the id is taken)"
         await self._write_unit(work, conflict=conflict)
@@ -257,7 +260,11 @@ class SqlIntros(SqlDeals):
 
         async def work(session: AsyncSession) -> Introduction | None:
             row = (await session.execute(statement)).one_or_none()
-            return None if row is None else _introduction(row)
+            if row is None:
+                return None
+            written = _introduction(row)
+            await add_outbox(session, introduction_events(written, current.status))
+            return written
 
         conflict = "an open introduction between the two orgs exists"
         return await self._write_unit(work, conflict=conflict)
@@ -299,7 +306,9 @@ class SqlIntros(SqlDeals):
                 return None
             await session.execute(add_partnership)
             await session.execute(add_edge)
-            return _introduction(row)
+            written = _introduction(row)
+            await add_outbox(session, introduction_events(written, current.status))
+            return written
 
         conflict = "the two orgs already have a live partnership"
         return await self._write_unit(work, conflict=conflict)
@@ -308,7 +317,7 @@ class SqlIntros(SqlDeals):
         if limit <= 0:
             return []
         query = (
-            select(INTROS.c.id)
+            select(INTROS.c.id, INTROS.c.status)
             .where(INTROS.c.status.in_(OPEN_INTROS), INTROS.c.expires_at <= now)
             .order_by(INTROS.c.expires_at, INTROS.c.id)
             .limit(limit)
@@ -317,16 +326,21 @@ class SqlIntros(SqlDeals):
             query = query.with_for_update(skip_locked=True)
 
         async def work(session: AsyncSession) -> list[Introduction]:
-            ids = list(await session.scalars(query))
-            if not ids:
+            # Held (FOR UPDATE on PostgreSQL, the write lock on SQLite): the statuses read
+            # here are the ones the update below replaces.
+            previous = {i: IntroStatus(status) for i, status in await session.execute(query)}
+            if not previous:
                 return []
             statement = (
                 update(INTROS)
-                .where(INTROS.c.id.in_(ids), INTROS.c.status.in_(OPEN_INTROS))
+                .where(INTROS.c.id.in_(sorted(previous)), INTROS.c.status.in_(OPEN_INTROS))
                 .values(status=IntroStatus.EXPIRED.value, updated_at=now, open_pair=None)
                 .returning(*INTROS.c)
             )
             moved = [_introduction(row) for row in await session.execute(statement)]
+            await add_outbox(
+                session, [e for i in moved for e in introduction_events(i, previous[i.id])]
+            )
             return sorted(moved, key=lambda i: (i.expires_at, i.id))
 
         return await self._write_unit(work)
@@ -380,6 +394,7 @@ class SqlIntros(SqlDeals):
 
         async def work(session: AsyncSession) -> None:
             await session.execute(statement)
+            await add_outbox(session, ask_events(ask, None))
 
         await self._write_unit(work, conflict=f"ask {ask.id} already exists")
         return ask
@@ -431,7 +446,11 @@ class SqlIntros(SqlDeals):
 
         async def work(session: AsyncSession) -> AccountAsk | None:
             row = (await session.execute(statement)).one_or_none()
-            return None if row is None else _ask(row)
+            if row is None:
+                return None
+            written = _ask(row)
+            await add_outbox(session, ask_events(written, current.status))
+            return written
 
         return await self._write_unit(work)
 
@@ -458,6 +477,9 @@ class SqlIntros(SqlDeals):
                 .returning(*ASKS.c)
             )
             moved = [_ask(row) for row in await session.execute(statement)]
+            await add_outbox(
+                session, [e for a in moved for e in ask_events(a, AskStatus.REQUESTED)]
+            )
             return sorted(moved, key=lambda a: (a.expires_at, a.id))
 
         return await self._write_unit(work)

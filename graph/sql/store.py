@@ -72,6 +72,7 @@ from graph.sql.tables import (
     metadata,
 )
 from graph.sql.touches import SqlTouches
+from graph.sql.webhooks import SqlWebhooks
 
 T = TypeVar("T")
 
@@ -86,7 +87,7 @@ KEY_STATE: Table = metadata.tables["key_state"]
 DEFAULT_KEY_STATE = {"id": 1, "active_version": 1, "target_version": None, "cursor": None}
 
 
-class SqlStore(SqlTouches, SqlIntros):
+class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
     def __init__(self, url: str, *, allow_reset: bool = False) -> None:
         super().__init__(url, allow_reset=allow_reset)
         self.matrix_cache = MatrixCache()

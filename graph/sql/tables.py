@@ -525,6 +525,91 @@ class TouchRow(Base):
     )
 
 
+# webhooks: the transactional outbox, endpoints and deliveries
+
+
+class OutboxEventRow(Base):
+    """One event for one org, inserted in the transaction of the change it announces.
+    `payload` is the JSON text (graph.outbox), so it round-trips exactly on every
+    backend. `dispatched_at` is set once fan-out made its deliveries; the partial index
+    keeps the undispatched ones, oldest first, cheap to find however long the tail."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    org_id: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    event_type: Mapped[str]
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_outbox_events_org_id_created_at_id", "org_id", "created_at", "id"),
+        Index(
+            "ix_outbox_events_undispatched",
+            "created_at",
+            "id",
+            postgresql_where=text("dispatched_at IS NULL"),
+            sqlite_where=text("dispatched_at IS NULL"),
+        ),
+    )
+
+
+class WebhookEndpointRow(Base):
+    """An org's receiver. Never deleted (its deliveries stay on record): `active` false."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    org_id: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    url: Mapped[str]
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str]
+    created_by: Mapped[str] = mapped_column(key_type())
+    created_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_webhook_endpoints_org_id_id", "org_id", "id"),)
+
+
+class WebhookDeliveryRow(Base):
+    """One outbox event to one endpoint (unique: fan-out never doubles one), carrying a
+    copy of the event so the outbox can be pruned. `lease_until` is set by a claim and
+    cleared by the attempt's outcome; the partial index serves the claim of due ones."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(key_type(), primary_key=True)
+    org_id: Mapped[str] = mapped_column(key_type(), ForeignKey("orgs.id"))
+    endpoint_id: Mapped[str] = mapped_column(key_type(), ForeignKey("webhook_endpoints.id"))
+    event_id: Mapped[str] = mapped_column(key_type(), ForeignKey("outbox_events.id"))
+    event_type: Mapped[str]
+    payload: Mapped[str] = mapped_column(Text)
+    event_at: Mapped[datetime]
+    status: Mapped[str]
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None]
+    delivered_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id"),
+        Index("ix_webhook_deliveries_org_id_created_at_id", "org_id", "created_at", "id"),
+        Index("ix_webhook_deliveries_endpoint_id_status", "endpoint_id", "status"),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'PENDING'"),
+            sqlite_where=text("status = 'PENDING'"),
+        ),
+    )
+
+
 metadata = Base.metadata
 
 GRAPH_TABLES = frozenset(
@@ -546,6 +631,9 @@ GRAPH_TABLES = frozenset(
         "introduced_edges",
         "account_asks",
         "touches",
+        "outbox_events",
+        "webhook_endpoints",
+        "webhook_deliveries",
     }
 )
 IDENTITY_TABLES = frozenset(
