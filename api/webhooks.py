@@ -41,7 +41,7 @@ async def dispatch_forever(
                         report.failed,
                     )
             except Exception:  # must outlive outages: the outbox keeps events meanwhile
-                log.exception("webhook round failed; retrying in %.0f s", interval_s)
+                log.exception("webhook round failed; retrying in %g s", interval_s)
 
 
 @asynccontextmanager

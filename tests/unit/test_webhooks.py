@@ -398,3 +398,24 @@ async def test_loopback_destinations_follow_the_setting() -> None:
     refused = await destination_problem(url, allow_loopback=False, resolve=public)
     assert refused is not None
     assert "loopback" in refused
+
+
+def test_the_documented_receiver_snippet_verifies_our_requests() -> None:
+    """docs/webhooks.md's standalone verify() agrees with ours: receivers copy it."""
+    import re
+    import time
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "webhooks.md").read_text()
+    (snippet,) = re.findall(r"```python\n(.*?)```", docs, flags=re.DOTALL)
+    namespace: dict[str, object] = {}
+    exec(compile(snippet, "docs/webhooks.md", "exec"), namespace)  # noqa: S102
+    documented = namespace["verify"]
+    assert callable(documented)
+    body = event_body(delivery())
+    headers = headers_for(body, at=datetime.fromtimestamp(time.time(), UTC))
+    assert documented(SECRET, headers, body) is True
+    assert documented(SECRET, headers, body + b" ") is False
+    assert documented(new_secret(), headers, body) is False
+    stale = headers_for(body, at=datetime.fromtimestamp(time.time() - 301, UTC))
+    assert documented(SECRET, stale, body) is False
