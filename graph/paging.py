@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from graph.errors import BadInput
@@ -72,3 +72,20 @@ def after_key(order: OverlapOrder, cursor: str | None) -> tuple[SortValue, str] 
     if value is None and order.field is not OverlapSort.OWNER and order.field is not OverlapSort.ID:
         raise BadInput("after is not a valid cursor", field="after")
     return value, account_id
+
+
+def time_cursor(at: datetime, id_: str) -> str:
+    """The keyset cursor of a record listed by (timestamp, id), either direction."""
+    return json.dumps([at.astimezone(UTC).isoformat(), id_])
+
+
+def after_time_key(cursor: str) -> tuple[datetime, str]:
+    """The (timestamp, id) a time_cursor names; BadInput for anything else."""
+    try:
+        at, id_ = json.loads(cursor)
+        parsed = datetime.fromisoformat(at)
+    except (ValueError, TypeError) as exc:
+        raise BadInput("the cursor is not valid here", field="after") from exc
+    if not isinstance(id_, str) or parsed.tzinfo is None:
+        raise BadInput("the cursor is not valid here", field="after")
+    return parsed, id_

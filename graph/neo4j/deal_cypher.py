@@ -305,6 +305,7 @@ LIMIT $limit
 """
 
 # After locking the claims: re-decide each candidate on fresh reads, then move it.
+# `previous_status` (not stored) tells the outbox where each one came from.
 SETTLE_REGISTRATIONS: Final = """
 UNWIND $ids AS id
 MATCH (r:DealRegistration {id: id})-[:ON]->(o:Opportunity)
@@ -313,7 +314,7 @@ WHERE size(tos) > 0
 SET r.status = tos[0], r.updated_at = $at, r.seq = r.seq + 1
 CREATE (r)-[:HAS_HISTORY]->(t:DealTransition)
 SET t = {registration_id: r.id, seq: r.seq, at: $at, from_status: from, to_status: tos[0]}
-RETURN r {.*} AS row
+RETURN r {.*, previous_status: from} AS row
 ORDER BY row.id
 """
 

@@ -38,6 +38,8 @@ from graph.errors import BadInput, StoreUnavailable
 from graph.model import Account, HashedKey, Page
 from graph.neo4j import deal_cypher as q
 from graph.neo4j.records import Row, account_from, to_datetime, to_optional_datetime
+from graph.neo4j.webhooks import add_outbox
+from graph.outbox import deal_events
 from graph.paging import check_first
 
 T = TypeVar("T")
@@ -249,6 +251,28 @@ async def _lock_claims(tx: AsyncManagedTransaction, keys: Sequence[str]) -> dict
     return nodes
 
 
+async def _announce(
+    tx: AsyncManagedTransaction, rows: Sequence[Row], previous: DealStatus | None, at: datetime
+) -> None:
+    """The outbox events of registrations (rows as written) that moved from `previous`
+    (None: created) to their stored status at `at`, in the transaction that moved them."""
+    await add_outbox(
+        tx,
+        [
+            event
+            for row in rows
+            for event in deal_events(
+                row["id"],
+                row["vendor_org"],
+                row["partner_org"],
+                previous,
+                DealStatus(row["status"]),
+                at,
+            )
+        ],
+    )
+
+
 # --- the mixin ------------------------------------------------------------------------
 
 
@@ -430,6 +454,21 @@ class Neo4jDeals:
             await _lock_claims(tx, [c["key"] for c in candidates])
             ids = [c["id"] for c in candidates]
             rows = await _rows(tx, q.SETTLE_REGISTRATIONS, {"ids": ids, "moves": moves, "at": at})
+            await add_outbox(
+                tx,
+                [
+                    event
+                    for row in rows
+                    for event in deal_events(
+                        row["id"],
+                        row["vendor_org"],
+                        row["partner_org"],
+                        DealStatus(row["previous_status"]),
+                        DealStatus(row["status"]),
+                        at,
+                    )
+                ],
+            )
             return [registration_from(row) for row in rows]
 
         return await self._deal_write(work)
@@ -494,7 +533,8 @@ class Neo4jDeals:
                 and to_datetime(h["expires_at"]) <= at
             ]
             if expired:
-                await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": expired, "at": at})
+                lapsed = await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": expired, "at": at})
+                await _announce(tx, lapsed, DealStatus.APPROVED, at)
             stored = registration
             if registration.status.is_live and len(holders) > len(expired):
                 stored = replace(
@@ -518,6 +558,7 @@ class Neo4jDeals:
                     "transition": transition_params(transition),
                 },
             )
+            await _announce(tx, rows, None, at)
             return registration_from(rows[0])
 
         return await self._deal_write(work)
@@ -582,9 +623,21 @@ class Neo4jDeals:
             rows = await _rows(tx, q.UPDATE_REGISTRATION, params)
             if not rows:
                 return None
+            written = registration_from(rows[0])
+            await add_outbox(
+                tx,
+                deal_events(
+                    current.id,
+                    written.vendor_org,
+                    written.partner_org,
+                    transition.from_status,
+                    transition.to_status,
+                    transition.at,
+                ),
+            )
             if relink:
                 await _rows(tx, q.RELINK_OPPORTUNITY, {"id": current.id})
-            return registration_from(rows[0])
+            return written
 
         return await self._deal_write(work)
 
@@ -600,6 +653,7 @@ class Neo4jDeals:
             await _lock_claims(tx, [c["key"] for c in candidates])
             ids = [c["id"] for c in candidates]
             rows = await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": ids, "at": now})
+            await _announce(tx, rows, DealStatus.APPROVED, now)
             return [registration_from(row) for row in rows]
 
         expired = await self._deal_write(work)

@@ -250,12 +250,14 @@ ORDER BY i.expires_at, i.id
 LIMIT $limit
 """
 
+# `previous_status` (not stored) tells the outbox where each one came from.
 EXPIRE_INTRODUCTIONS: Final = """
 UNWIND $nodes AS node
 MATCH (i:Introduction) WHERE elementId(i) = node
   AND i.status IN ['REQUESTED', 'FORWARDED'] AND i.expires_at <= $now
+WITH i, i.status AS previous
 SET i.status = 'EXPIRED', i.updated_at = $now, i.open_pair = null
-RETURN i {.*} AS row
+RETURN i {.*, previous_status: previous} AS row
 """
 
 LAST_DECLINED: Final = """

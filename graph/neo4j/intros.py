@@ -41,6 +41,8 @@ from graph.neo4j.records import (
     to_datetime,
     to_optional_datetime,
 )
+from graph.neo4j.webhooks import add_outbox
+from graph.outbox import ask_events, introduction_events
 from graph.paging import check_first
 
 T = TypeVar("T")
@@ -307,7 +309,9 @@ class Neo4jIntros:
 
         async def work(tx: AsyncManagedTransaction) -> Introduction:
             rows = await _rows(tx, q.INSERT_INTRODUCTION, {"intro": params})
-            return introduction_from(rows[0])
+            written = introduction_from(rows[0])
+            await add_outbox(tx, introduction_events(written, None))
+            return written
 
         return await self._intro_write(work)
 
@@ -358,7 +362,11 @@ class Neo4jIntros:
                 q.UPDATE_INTRODUCTION,
                 {"node": node, "expected": str(current.status), "intro": params},
             )
-            return introduction_from(rows[0]) if rows else None
+            if not rows:
+                return None
+            written = introduction_from(rows[0])
+            await add_outbox(tx, introduction_events(written, current.status))
+            return written
 
         return await self._intro_write(work)
 
@@ -395,7 +403,9 @@ class Neo4jIntros:
                 raise Conflict("the pair already has a live partnership")
             if not await _rows(tx, q.ACCEPT_WRITES, {"p": p, "edge": e}):
                 raise NotFound("the orgs of the introduction must exist")
-            return introduction_from(rows[0])
+            written = introduction_from(rows[0])
+            await add_outbox(tx, introduction_events(written, current.status))
+            return written
 
         return await self._intro_write(work)
 
@@ -411,7 +421,11 @@ class Neo4jIntros:
             nodes = sorted(str(c["node"]) for c in candidates)
             await _rows(tx, q.LOCK_NODES, {"nodes": nodes})
             rows = await _rows(tx, q.EXPIRE_INTRODUCTIONS, {"nodes": nodes, "now": now})
-            return [introduction_from(row) for row in rows]
+            expired = [
+                (introduction_from(row), IntroStatus(row["previous_status"])) for row in rows
+            ]
+            await add_outbox(tx, [e for i, old in expired for e in introduction_events(i, old)])
+            return [i for i, _ in expired]
 
         expired = await self._intro_write(work)
         return sorted(expired, key=lambda i: (i.expires_at, i.id))
@@ -439,7 +453,9 @@ class Neo4jIntros:
 
         async def work(tx: AsyncManagedTransaction) -> AccountAsk:
             rows = await _rows(tx, q.INSERT_ASK, {"ask": params})
-            return ask_from(rows[0])
+            written = ask_from(rows[0])
+            await add_outbox(tx, ask_events(written, None))
+            return written
 
         return await self._intro_write(work)
 
@@ -480,7 +496,11 @@ class Neo4jIntros:
             rows = await _rows(
                 tx, q.UPDATE_ASK, {"node": node, "expected": str(current.status), "ask": params}
             )
-            return ask_from(rows[0]) if rows else None
+            if not rows:
+                return None
+            written = ask_from(rows[0])
+            await add_outbox(tx, ask_events(written, current.status))
+            return written
 
         return await self._intro_write(work)
 
@@ -496,7 +516,9 @@ class Neo4jIntros:
             nodes = sorted(str(c["node"]) for c in candidates)
             await _rows(tx, q.LOCK_NODES, {"nodes": nodes})
             rows = await _rows(tx, q.EXPIRE_ASKS, {"nodes": nodes, "now": now})
-            return [ask_from(row) for row in rows]
+            expired = [ask_from(row) for row in rows]
+            await add_outbox(tx, [e for a in expired for e in ask_events(a, AskStatus.REQUESTED)])
+            return expired
 
         expired = await self._intro_write(work)
         return sorted(expired, key=lambda a: (a.expires_at, a.id))

@@ -37,7 +37,7 @@ from graph.model import (
     SortDirection,
     UpsertResult,
 )
-from graph.neo4j import cypher, deal_cypher, intro_cypher, touch_cypher
+from graph.neo4j import cypher, deal_cypher, intro_cypher, touch_cypher, webhook_cypher
 from graph.neo4j.deals import Neo4jDeals
 from graph.neo4j.errors import describe, domain_errors
 from graph.neo4j.intros import Neo4jIntros
@@ -196,6 +196,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             *deal_cypher.SCHEMA,
             *intro_cypher.SCHEMA,
             *touch_cypher.SCHEMA,
+            *webhook_cypher.SCHEMA,
         ):
             await self._run_schema(statement)
         await self._run_schema(cypher.AWAIT_INDEXES)

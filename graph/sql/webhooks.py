@@ -20,9 +20,8 @@ methods below at once:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Table, and_, insert, or_, select, update
@@ -31,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from graph.errors import BadInput
 from graph.model import Page
 from graph.outbox import dump_payload, load_payload, new_record_id
-from graph.paging import check_first, page
+from graph.paging import after_time_key, check_first, page, time_cursor
 from graph.sql.deals import SqlDeals
 from graph.sql.outbox import OUTBOX
 from graph.sql.tables import metadata
@@ -137,7 +136,7 @@ class SqlWebhooks(SqlDeals):
             .limit(first + 1)
         )
         if after is not None:
-            at, event_id = _after(after)
+            at, event_id = after_time_key(after)
             query = query.where(
                 or_(
                     OUTBOX.c.created_at > at,
@@ -146,7 +145,7 @@ class SqlWebhooks(SqlDeals):
             )
         async with self._unit() as session:
             items = [_event(row) for row in await session.execute(query)]
-        return page(items, first, lambda e: _cursor(e.created_at, e.id))
+        return page(items, first, lambda e: time_cursor(e.created_at, e.id))
 
     async def fan_out_outbox(self, *, now: datetime, limit: int) -> int:
         if limit <= 0:
@@ -328,7 +327,7 @@ class SqlWebhooks(SqlDeals):
         if status is not None:
             query = query.where(DELIVERIES.c.status == DeliveryStatus(status).value)
         if after is not None:
-            at, delivery_id = _after(after)
+            at, delivery_id = after_time_key(after)
             query = query.where(
                 or_(
                     DELIVERIES.c.created_at < at,
@@ -337,7 +336,7 @@ class SqlWebhooks(SqlDeals):
             )
         async with self._unit() as session:
             items = [_delivery(row) for row in await session.execute(query)]
-        return page(items, first, lambda d: _cursor(d.created_at, d.id))
+        return page(items, first, lambda d: time_cursor(d.created_at, d.id))
 
     async def redeliver_webhook(
         self, acting_org: str, delivery_id: str, *, now: datetime
@@ -385,22 +384,6 @@ def _due(now: datetime) -> ColumnElement[bool]:
         DELIVERIES.c.next_attempt_at <= now,
         or_(DELIVERIES.c.lease_until.is_(None), DELIVERIES.c.lease_until <= now),
     )
-
-
-def _cursor(at: datetime, id_: str) -> str:
-    return json.dumps([at.astimezone(UTC).isoformat(), id_])
-
-
-def _after(cursor: str) -> tuple[datetime, str]:
-    """The (created_at, id) a keyset cursor of _cursor names; BadInput when malformed."""
-    try:
-        at, id_ = json.loads(cursor)
-        parsed = datetime.fromisoformat(at)
-    except (ValueError, TypeError) as exc:
-        raise BadInput("the cursor is not valid here", field="after") from exc
-    if not isinstance(id_, str) or parsed.tzinfo is None:
-        raise BadInput("the cursor is not valid here", field="after")
-    return parsed, id_
 
 
 def _endpoint_values(e: WebhookEndpoint) -> dict[str, Any]:
