@@ -283,8 +283,8 @@ def outcome(body: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     path: Path = tmp_path_factory.mktemp("isolation") / "tandem.sqlite3"
-    # The deliveries stay PENDING for the cases to find: no dispatcher sends them.
-    settings = settings_for(f"sqlite+aiosqlite:///{path}", TANDEM_WEBHOOK_DISPATCH="false")
+    # No dispatcher runs (settings_for): the delivery stays PENDING for the cases to find.
+    settings = settings_for(f"sqlite+aiosqlite:///{path}")
     with TestClient(create_app(settings)) as client:
         world = World(client=client, settings=settings)
         yield build(world)

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 from strawberry.relay import from_base64
 
+from api.app import create_app
 from api.settings import Settings
 from api.stores import Stores
 from api.webhooks import dispatching
@@ -30,7 +32,7 @@ from resolvers.webhooks.signing import (
     SignatureError,
     verify,
 )
-from tests.api.conftest import World, gid, settings_for
+from tests.api.conftest import World, gid, settings_for, with_stores
 
 HANG = -1  # a scripted answer: say nothing until the client has given up
 TIMEOUT_S = 2.0  # generous: the CI machines are shared
@@ -99,10 +101,9 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def settings(sqlite_url: str) -> Settings:
-    # Rounds run when the test says, with a tiny schedule: base 10 ms, cap 50 ms.
+    # Rounds run when the test says (settings_for), with a tiny schedule: 10 ms to 50 ms.
     return settings_for(
         sqlite_url,
-        TANDEM_WEBHOOK_DISPATCH="false",
         TANDEM_WEBHOOK_RETRY_BASE_SECONDS="0.01",
         TANDEM_WEBHOOK_RETRY_CAP_SECONDS="0.05",
         TANDEM_WEBHOOK_MAX_ATTEMPTS="3",
@@ -442,3 +443,29 @@ async def test_the_dispatcher_loop_outlives_a_store_outage(tmp_path: Path) -> No
         logger.removeHandler(collect)
         await store.close()
     assert len(collect.failures()) >= 3
+
+
+def test_the_app_dispatches_by_itself(sqlite_url: str, receiver: Receiver) -> None:
+    """With the dispatcher on, as in `tandem serve`, events arrive with no round run by hand."""
+    settings = settings_for(
+        sqlite_url, TANDEM_WEBHOOK_DISPATCH="true", TANDEM_WEBHOOK_INTERVAL_SECONDS="0.05"
+    )
+    with_stores(settings, _migrated)
+    with TestClient(create_app(settings)) as client:
+        world = World(client=client, settings=settings)
+        world.add_org("v", OrgType.VENDOR)
+        world.add_org("open", OrgType.SI, discoverable=True)
+        world.add_user("v", "v")
+        hooks = Hooks(world, receiver)
+        hooks.register("v", "/auto", "INTRODUCTION")
+        world.gql("v", INTRO, id=gid("Org", world.orgs["open"]))
+        deadline = time.monotonic() + 30
+        while not receiver.at("/auto") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        hooks.assert_signed("/auto")
+        (request,) = receiver.at("/auto")
+        assert request.status == 200
+
+
+async def _migrated(_: Stores) -> None:
+    return None
