@@ -38,6 +38,7 @@ from api.observability import (
 from api.settings import Settings, load_settings
 from api.stores import Stores, auth_config, open_stores, probe
 from api.sweeper import sweeping
+from api.webhooks import dispatching
 from graph.errors import TandemError
 from privacy.keyring import Keyring
 from resolvers.auth.bearer import authenticate, bearer_token
@@ -198,6 +199,7 @@ async def build_context(connection: HTTPConnection) -> Context:
         overlap_k=connection.state.settings.overlap_k,
         intro_policy=connection.state.settings.intro_policy,
         complements=connection.state.settings.complements,
+        webhooks=connection.state.settings.webhooks,
         request=connection,
     )
     try:
@@ -241,6 +243,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             async with (
                 open_broker(settings.event_broker_url) as events,
                 sweeping(stores.graph, events, interval_s=settings.deal_sweep_s),
+                dispatching(
+                    stores.graph,
+                    settings.webhooks,
+                    interval_s=settings.webhook_interval_s,
+                    enabled=settings.webhook_dispatch,
+                ),
             ):
                 yield {
                     "stores": stores,

@@ -24,6 +24,8 @@ from graph.model import OrgType
 from privacy.keyring import Keyring, KeyringError, parse_secrets
 from resolvers.intros.discovery import DEFAULT_COMPLEMENTS, parse_complements
 from resolvers.intros.rules import SafetyPolicy
+from resolvers.webhooks.config import WebhookConfig
+from resolvers.webhooks.retry import RetryPolicy
 
 DEFAULT_STATE_DIR = Path(".tandem")
 DEFAULT_STORE_URL = f"sqlite+aiosqlite:///{DEFAULT_STATE_DIR / 'tandem.sqlite3'}"
@@ -66,6 +68,10 @@ class Settings:
     log_json: bool = True
     tracing: bool = False
     event_broker_url: str | None = None  # None: in-process; else a Redis URL
+    webhooks: WebhookConfig = field(default_factory=WebhookConfig)
+    # Every API process dispatches by default; off runs no dispatcher in this process.
+    webhook_dispatch: bool = True
+    webhook_interval_s: float = 1.0
 
     @property
     def store_backend(self) -> str:
@@ -124,6 +130,35 @@ def load_settings(
         log_json=_enum(env, "TANDEM_LOG_FORMAT", LogFormat, LogFormat.JSON) is LogFormat.JSON,
         tracing=_bool(env, "TANDEM_TRACING", False),
         event_broker_url=_event_broker(env),
+        webhooks=_webhooks(env, mode),
+        webhook_dispatch=_bool(env, "TANDEM_WEBHOOK_DISPATCH", True),
+        webhook_interval_s=_positive_float(env, "TANDEM_WEBHOOK_INTERVAL_SECONDS", 1.0),
+    )
+
+
+def _webhooks(env: Mapping[str, str], mode: Mode) -> WebhookConfig:
+    base = _positive_float(env, "TANDEM_WEBHOOK_RETRY_BASE_SECONDS", 60.0)
+    cap = _positive_float(env, "TANDEM_WEBHOOK_RETRY_CAP_SECONDS", 6 * 3600.0)
+    if cap < base:
+        raise ConfigurationError(
+            "TANDEM_WEBHOOK_RETRY_CAP_SECONDS must not be below TANDEM_WEBHOOK_RETRY_BASE_SECONDS"
+        )
+    allow_http = _bool(env, "TANDEM_WEBHOOK_ALLOW_HTTP_LOOPBACK", mode is Mode.DEVELOPMENT)
+    if allow_http and mode is Mode.PRODUCTION:
+        raise ConfigurationError(
+            "TANDEM_WEBHOOK_ALLOW_HTTP_LOOPBACK is for development: production endpoints "
+            "are https only"
+        )
+    return WebhookConfig(
+        retry=RetryPolicy(
+            base_s=base,
+            cap_s=cap,
+            max_attempts=_int_in(env, "TANDEM_WEBHOOK_MAX_ATTEMPTS", 12, low=1, high=50),
+        ),
+        timeout_s=_positive_float(env, "TANDEM_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        concurrency=_int_in(env, "TANDEM_WEBHOOK_CONCURRENCY", 8, low=1, high=256),
+        max_endpoints=_int_in(env, "TANDEM_WEBHOOK_MAX_ENDPOINTS", 10, low=1, high=1_000),
+        allow_http_loopback=allow_http,
     )
 
 

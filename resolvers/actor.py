@@ -20,6 +20,9 @@ class Permission(enum.Enum):
     REGISTER_DEALS = "register and withdraw deals with vendors"
     REVIEW_DEALS = "approve, reject and extend partners' deal registrations"
     ASK_PARTNERS = "ask partners for help on accounts, and answer their asks"
+    # ADMIN only, like the audit log: endpoints receive every deal and introduction move.
+    READ_WEBHOOKS = "read the org's webhook endpoints and deliveries"
+    MANAGE_WEBHOOKS = "register, delete and redeliver the org's webhooks"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -58,6 +61,7 @@ WRITE_PERMISSIONS = frozenset(
         Permission.REGISTER_DEALS,
         Permission.REVIEW_DEALS,
         Permission.ASK_PARTNERS,
+        Permission.MANAGE_WEBHOOKS,
     }
 )
 

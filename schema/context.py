@@ -20,6 +20,7 @@ from resolvers.clock import utcnow
 from resolvers.events import EventBroker
 from resolvers.intros.discovery import DEFAULT_COMPLEMENTS, parse_complements
 from resolvers.intros.rules import SafetyPolicy
+from resolvers.webhooks.config import WebhookConfig
 from schema.loaders import Loaders
 
 
@@ -35,6 +36,7 @@ class Context:
     complements: Mapping[OrgType, frozenset[OrgType]] = field(
         default_factory=lambda: parse_complements(DEFAULT_COMPLEMENTS)
     )
+    webhooks: WebhookConfig = field(default_factory=WebhookConfig)
     request: HTTPConnection | None = None
     # The graphql-transport-ws connection_init payload, for subscriptions.
     connection_params: dict[str, object] | None = None

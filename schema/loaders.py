@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 from graph.deals import DealRegistration, DealTransition, Opportunity
 from graph.model import Account, Org
 from graph.port import GraphStore
+from graph.webhooks import WebhookEndpoint
 from resolvers.clock import utcnow
 from resolvers.deals.queries import CoRegistrant, co_registrants
 
@@ -54,6 +55,9 @@ class Loaders:
         self.deal_history: DataLoader[Scoped, list[DealTransition]] = DataLoader(
             load_fn=self._load_deal_history
         )
+        self.webhook_endpoint: DataLoader[Scoped, WebhookEndpoint | None] = DataLoader(
+            load_fn=self._load_webhook_endpoints
+        )
 
     async def _load_orgs(self, ids: Sequence[str]) -> list[Org | None]:
         found = await self._store.get_orgs(list(ids))
@@ -74,3 +78,6 @@ class Loaders:
     async def _load_deal_history(self, keys: Sequence[Scoped]) -> list[list[DealTransition]]:
         found = await _by_org(keys, self._store.deal_histories)
         return [entries or [] for entries in found]
+
+    async def _load_webhook_endpoints(self, keys: Sequence[Scoped]) -> list[WebhookEndpoint | None]:
+        return await _by_org(keys, self._store.get_webhook_endpoints)

@@ -25,6 +25,12 @@ from schema.overlaps import OverlapQueries
 from schema.partnerships import PartnershipMutations, PartnershipNode, PartnershipQueries
 from schema.sharing import SharingMutations, SharingQueries
 from schema.viewer import Viewer
+from schema.webhooks import (
+    WebhookDeliveryNode,
+    WebhookEndpointNode,
+    WebhookMutations,
+    WebhookQueries,
+)
 
 
 @strawberry.type
@@ -55,6 +61,7 @@ Query = merge_types(
         OpportunityQueries,
         IntroQueries,
         InfluenceQueries,
+        WebhookQueries,
     ),
 )
 Mutation = merge_types(
@@ -68,6 +75,7 @@ Mutation = merge_types(
         DealMutations,
         IntroMutations,
         InfluenceMutations,
+        WebhookMutations,
     ),
 )
 
@@ -92,6 +100,8 @@ def build_schema() -> strawberry.Schema:
             IntroductionNode,
             AccountAskNode,
             TouchNode,
+            WebhookEndpointNode,
+            WebhookDeliveryNode,
         ],
         extensions=[ErrorCodes],
     )

@@ -25,6 +25,7 @@ from graph.model import OrgType
 from resolvers.auth.tokens import new_token, token_hash
 from resolvers.clock import utcnow
 from resolvers.ids import new_id
+from resolvers.webhooks.dispatcher import fan_out
 from tests.api.conftest import World, gid, settings_for
 
 OPERATIONS: dict[str, str] = {
@@ -69,6 +70,13 @@ OPERATIONS: dict[str, str] = {
         ask { status } errors { code } } }""",
     "block": """mutation($id: ID!) { setOrgBlock(input: {orgId: $id, blocked: true}) {
         changed errors { code } } }""",
+    "deleteWebhook": """mutation($id: ID!) { deleteWebhookEndpoint(input: {id: $id}) {
+        endpoint { id } errors { code } } }""",
+    "redeliverWebhook": """mutation($id: ID!) { redeliverWebhook(input: {deliveryId: $id}) {
+        delivery { id } errors { code } } }""",
+    "webhookUrl": """query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { url } } }""",
+    "deliveriesOfEndpoint": """query($id: ID!) { webhookDeliveries(endpointId: $id) {
+        edges { node { id payload } } } }""",
 }
 # Operations that take no object: tried by bad credentials only.
 LISTS: dict[str, str] = {
@@ -83,6 +91,8 @@ LISTS: dict[str, str] = {
     "complementaryPartners": "{ complementaryPartners { edges { node { score } } } }",
     "introductions": "{ introductions(role: TARGET) { edges { node { id } } } }",
     "accountAsks": "{ accountAsks(side: PARTNER) { edges { node { id } } } }",
+    "webhookEndpoints": "{ webhookEndpoints { edges { node { id url } } } }",
+    "webhookDeliveries": "{ webhookDeliveries { edges { node { id payload } } } }",
 }
 
 NULL, VISIBLE = "null", "visible"
@@ -172,6 +182,31 @@ CASES: list[tuple[str, str, str, str]] = [
     ("c", "answerAsk", "ASK_BA", "NOT_FOUND"),
     ("d", "answerAsk", "ASK_BA", "NOT_FOUND"),
     ("b", "answerAsk", "ASK_BA", "FORBIDDEN"),  # the requester cannot answer its own
+    # webhooks: a (vendor of REG_BA) has an endpoint, and a delivery of that event to it
+    ("c", "node", "WH_A", NULL),
+    ("b", "node", "WH_A", NULL),  # a partner, party to the very event, still sees nothing
+    ("a", "node", "WH_A", VISIBLE),  # control
+    ("c", "nodes", "WH_A", NULL),
+    ("c", "webhookUrl", "WH_A", NULL),
+    ("c", "node", "DELIVERY_A", NULL),
+    ("b", "node", "DELIVERY_A", NULL),
+    ("a", "node", "DELIVERY_A", VISIBLE),  # control
+    ("a_ro", "node", "WH_A", "FORBIDDEN"),  # same org, but webhooks are for ADMINs
+    ("a_rep", "node", "DELIVERY_A", "FORBIDDEN"),
+    ("c", "deleteWebhook", "WH_A", "NOT_FOUND"),
+    ("b", "deleteWebhook", "WH_A", "NOT_FOUND"),
+    ("a_ro", "deleteWebhook", "WH_A", "FORBIDDEN"),
+    ("a_rep", "deleteWebhook", "WH_A", "FORBIDDEN"),
+    ("a_read_token", "deleteWebhook", "WH_A", "FORBIDDEN"),  # an ADMIN's READ token
+    ("c", "redeliverWebhook", "DELIVERY_A", "NOT_FOUND"),
+    ("b", "redeliverWebhook", "DELIVERY_A", "NOT_FOUND"),
+    ("a_ro", "redeliverWebhook", "DELIVERY_A", "FORBIDDEN"),
+    ("a_read_token", "redeliverWebhook", "DELIVERY_A", "FORBIDDEN"),
+    ("a", "redeliverWebhook", "DELIVERY_A", VISIBLE),  # control: still PENDING, unchanged
+    ("c", "deliveriesOfEndpoint", "WH_A", VISIBLE),  # c's own list: empty, below
+    ("b", "deliveriesOfEndpoint", "WH_A", VISIBLE),
+    ("a", "deleteWebhook", "DELIVERY_A", "BAD_USER_INPUT"),  # an ID of the wrong type
+    ("a", "redeliverWebhook", "WH_A", "BAD_USER_INPUT"),
     ("a", "node", "BAD_ID", "BAD_USER_INPUT"),
     ("a", "sharing", "P_AB", "BAD_USER_INPUT"),  # an ID of the wrong type
 ]
@@ -202,6 +237,11 @@ ORACLE_PAIRS = [
     ("c", "node", "INTRO_A_OPEN", "MISSING_INTRO"),
     ("c", "respondIntro", "INTRO_A_OPEN", "MISSING_INTRO"),
     ("d", "answerAsk", "ASK_BA", "MISSING_ASK"),
+    ("c", "node", "WH_A", "MISSING_WH"),
+    ("b", "node", "DELIVERY_A", "MISSING_DELIVERY"),
+    ("c", "deleteWebhook", "WH_A", "MISSING_WH"),
+    ("b", "redeliverWebhook", "DELIVERY_A", "MISSING_DELIVERY"),
+    ("c", "deliveriesOfEndpoint", "WH_A", "MISSING_WH"),
 ]
 
 
@@ -243,6 +283,7 @@ def outcome(body: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     path: Path = tmp_path_factory.mktemp("isolation") / "tandem.sqlite3"
+    # No dispatcher runs (settings_for): the delivery stays PENDING for the cases to find.
     settings = settings_for(f"sqlite+aiosqlite:///{path}")
     with TestClient(create_app(settings)) as client:
         world = World(client=client, settings=settings)
@@ -273,6 +314,12 @@ def build(world: World) -> Matrix:
     world.tokens["garbage"] = "tdm_a_" + "x" * 43
     world.tokens["expired"], world.tokens["revoked"] = world.run(_dead_tokens(world, a))
     account_id = _accounts(world)
+    webhook = world.gql(
+        "a",
+        """mutation { createWebhookEndpoint(input: {url: "https://hooks.example.com/a",
+        eventTypes: [DEAL_REGISTRATION]}) { endpoint { id } errors { code } } }""",
+    )["data"]["createWebhookEndpoint"]
+    assert webhook["errors"] == [], webhook
     registered = world.gql(
         "b",
         """mutation($id: ID!) { registerDeal(input: {vendorId: $id, role: RESELLER,
@@ -297,6 +344,10 @@ def build(world: World) -> Matrix:
         acc=b_account_id,
     )["data"]["askPartner"]
     assert asked["errors"] == [], asked
+    world.run(_fan_out(world))
+    (delivery,) = world.gql("a", "{ webhookDeliveries { edges { node { id } } } }")["data"][
+        "webhookDeliveries"
+    ]["edges"]
     return Matrix(
         world,
         {
@@ -320,6 +371,10 @@ def build(world: World) -> Matrix:
             "MISSING_INTRO": gid("Introduction", new_id()),
             "ASK_BA": asked["ask"]["id"],
             "MISSING_ASK": gid("AccountAsk", new_id()),
+            "WH_A": webhook["endpoint"]["id"],
+            "MISSING_WH": gid("WebhookEndpoint", new_id()),
+            "DELIVERY_A": delivery["node"]["id"],
+            "MISSING_DELIVERY": gid("WebhookDelivery", new_id()),
         },
     )
 
@@ -348,6 +403,15 @@ def _accounts(world: World) -> str:
     )
     account_id: str = created[0]["account"]["id"]
     return account_id
+
+
+def _fan_out(world: World) -> Any:
+    """Turn the outbox into deliveries, as the dispatcher's round starts; send nothing."""
+
+    async def work(stores: Stores) -> None:
+        await fan_out(stores.graph, world.settings.webhooks, now=utcnow())
+
+    return work
 
 
 def _partner(world: World, inviter: str, invitee_org: str, invitee: str) -> str:
@@ -519,3 +583,25 @@ def test_asks_show_the_partner_only_its_own_accounts(matrix: Matrix) -> None:
         "ASK_BA",
     )["data"]["node"]
     assert b_side == {"myAccounts": [{"crmId": "bx1"}]}
+
+
+def test_webhooks_stay_with_their_org(matrix: Matrix) -> None:
+    """a's endpoint and its delivery of REG_BA's event: b, party to that registration,
+    and c see neither in any list, by any filter; a sees both, and never the secret."""
+    for actor in ("b", "c"):
+        for operation in ("webhookEndpoints", "webhookDeliveries"):
+            (listed,) = matrix.run(actor, LISTS[operation])["data"].values()
+            assert all(
+                e["node"]["id"] not in (matrix.targets["WH_A"], matrix.targets["DELIVERY_A"])
+                for e in listed["edges"]
+            )
+        filtered = matrix.run(actor, OPERATIONS["deliveriesOfEndpoint"], "WH_A")
+        assert filtered["data"]["webhookDeliveries"]["edges"] == []
+    a_endpoints = matrix.run("a", LISTS["webhookEndpoints"])["data"]["webhookEndpoints"]
+    assert [e["node"]["id"] for e in a_endpoints["edges"]] == [matrix.targets["WH_A"]]
+    a_deliveries = matrix.run("a", OPERATIONS["deliveriesOfEndpoint"], "WH_A")
+    (edge,) = a_deliveries["data"]["webhookDeliveries"]["edges"]
+    assert edge["node"]["id"] == matrix.targets["DELIVERY_A"]
+    assert "tdm_whsec_" not in str(a_endpoints) + str(a_deliveries)
+    # b's own outbox event for the same registration reached none of a's endpoints
+    assert matrix.run("b", LISTS["webhookDeliveries"])["data"]["webhookDeliveries"]["edges"] == []
