@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 import api.app
 from api.app import create_app
+from api.observability import Metrics
 from api.settings import Settings
 from api.stores import Stores, open_stores
 from graph.deals import DealStatus, DealTransition
@@ -88,8 +89,8 @@ def counted(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counte
     )
     counts: Counter[str] = Counter()
 
-    def counting_stores(settings: Settings) -> Stores:
-        stores = open_stores(settings)
+    def counting_stores(settings: Settings, metrics: Metrics | None = None) -> Stores:
+        stores = open_stores(settings, metrics)
         return Stores(
             graph=CountingStore(stores.graph, "graph", counts),
             identity=CountingStore(stores.identity, "identity", counts),
