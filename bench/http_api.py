@@ -303,43 +303,51 @@ def _pinned(command: list[str], cpus: str | None) -> list[str]:
     return ["taskset", "-c", cpus, *command] if cpus else command
 
 
-@contextmanager
-def serving(
-    server: str, env: dict[str, str], workers: int, scratch: Path, cpus: str | None
-) -> Iterator[tuple[str, int]]:
-    """A real server process (url, pid) until the block ends."""
-    port = free_port()
+def _command(server: str, port: int, workers: int) -> list[str]:
     if server == "graphql":
         command = [sys.executable, "-m", "api", "serve", "--port", str(port)]
     else:
         command = [sys.executable, "-m", "uvicorn", "bench.http_baseline:create_app"]
         command += ["--factory", "--no-access-log", "--port", str(port)]
-    command += ["--workers", str(workers)]
+    return [*command, "--workers", str(workers)]
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], workers: int, scratch: Path, cpus: str | None
+) -> Iterator[dict[str, tuple[str, int]]]:
+    """Both servers as real processes, started together: {server: (url, pid)}."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TANDEM_", "BENCH_"))}
-    log_path = scratch / f"{server}-{workers}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603  (our own interpreter and modules)
-            _pinned(command, cpus),
-            cwd=scratch,
-            env={**clean, "PYTHONPATH": str(ROOT), **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    processes: dict[str, tuple[subprocess.Popen[bytes], int, Path]] = {}
     try:
-        url = f"http://127.0.0.1:{port}"
+        for server in SERVERS:
+            port = free_port()
+            log_path = scratch / f"{server}-{workers}.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(  # noqa: S603  (our own interpreter and modules)
+                    _pinned(_command(server, port, workers), cpus),
+                    cwd=scratch,
+                    env={**clean, "PYTHONPATH": str(ROOT), **env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            processes[server] = (process, port, log_path)
         deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{server} did not start: {log_path.read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        yield url, process.pid
+        for server, (process, port, log_path) in processes.items():
+            while True:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{server} did not start: {log_path.read_text()[-2000:]}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    time.sleep(0.2)
+        yield {s: (f"http://127.0.0.1:{port}", p.pid) for s, (p, port, _) in processes.items()}
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        for process, _, _ in processes.values():
+            process.terminate()
+        for process, _, _ in processes.values():
+            process.wait(timeout=60)
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -447,12 +455,8 @@ def measure(
     flip = False
     for workers in args.workers:
         server_cpus = f"0-{cpus - 2}" if args.pin and workers == 1 and cpus > 1 else None
-        with (
-            serving("graphql", env, workers, scratch, server_cpus) as graphql,
-            serving("bare", env, workers, scratch, server_cpus) as bare,
-        ):
-            urls = {"graphql": graphql, "bare": bare}
-            token = token or login(graphql[0], world.email)
+        with serving(env, workers, scratch, server_cpus) as urls:
+            token = token or login(urls["graphql"][0], world.email)
             for op in args.ops:
                 answers = {}
                 for server, (url, _) in urls.items():
@@ -559,7 +563,8 @@ def write_docs(path: Path, text: str) -> None:
     block = f"{BEGIN}\n{text}{END}\n"
     if BEGIN in current and END in current:
         head, rest = current.split(BEGIN, 1)
-        current = head + block + rest.split(END, 1)[1].lstrip("\n")
+        tail = rest.split(END, 1)[1]
+        current = head + block + tail.removeprefix("\n")
     else:
         current = current.rstrip("\n") + "\n\n" + block
     path.write_text(current)
