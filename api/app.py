@@ -25,6 +25,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from api.broker import open_broker
+from api.documents import DocumentCache
 from api.http import BodySizeLimit
 from api.limits import Limits, PersistedQueryError, SafetyLimits, resolve_persisted
 from api.observability import (
@@ -288,7 +289,7 @@ def install_extensions(schema: BaseSchema, *, tracing: bool = False) -> BaseSche
     the request's state, so one schema serves apps with different settings."""
     assert isinstance(schema, Schema)
     extensions = list(schema.extensions)
-    wanted: list[Any] = [SafetyLimits, OperationInfo]
+    wanted: list[Any] = [SafetyLimits, DocumentCache, OperationInfo]
     if tracing:
         wanted.insert(0, tracing_extension())
     for extension in wanted:
