@@ -409,7 +409,7 @@ async def profile_neo4j(viewer: str, candidates: list[str]) -> None:
             for label, query, values in statements:
                 for _ in range(RUNS):  # warm: client wall time against the server's own
                     start = time.perf_counter()
-                    result = await session.run(query, values)  # type: ignore[arg-type]
+                    result = await session.run(query, values)
                     rows = len([r async for r in result])
                     summary = await result.consume()
                     took = (time.perf_counter() - start) * 1000
@@ -421,7 +421,7 @@ async def profile_neo4j(viewer: str, candidates: list[str]) -> None:
                         f"{server} ms in the server"
                     )
                 start = time.perf_counter()
-                result = await session.run("PROFILE " + query, values)  # type: ignore[arg-type]
+                result = await session.run("PROFILE " + query, values)
                 rows = len([r async for r in result])
                 summary = await result.consume()
                 took = (time.perf_counter() - start) * 1000

@@ -101,7 +101,7 @@ async def overlaps(request: Request) -> JSONResponse:
     actor = await _actor(request)
     body = await request.json()
     partner = decode(relay.GlobalID.from_id(body["partnerId"]), "Org", field="partnerId")
-    size, key = window(CURSOR_KIND, body.get("first"), body.get("after"))
+    size, key, backward = window(CURSOR_KIND, body.get("first"), body.get("after"))
     page = await overlap_service.overlaps(
         stores.graph,
         stores.identity,
@@ -111,6 +111,7 @@ async def overlaps(request: Request) -> JSONResponse:
         partner_population=None,
         first=size,
         after=key,
+        backward=backward,
         now=utcnow(),
     )
     edges = []

@@ -358,7 +358,7 @@ async def explain_neo4j(url: str, a: str, b: str) -> None:
     try:
         async with driver.session(database="neo4j") as session:
             for label, query, params in statements:
-                result = await session.run("PROFILE " + query, params)  # type: ignore[arg-type]
+                result = await session.run("PROFILE " + query, params)
                 summary = await result.consume()
                 print(f"  [{label}] total db hits {_db_hits(summary.profile)}")
                 _print_profile(summary.profile, 3)
