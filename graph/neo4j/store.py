@@ -71,8 +71,9 @@ from graph.neo4j.records import (
     to_datetime,
 )
 from graph.neo4j.touches import Neo4jTouches
-from graph.neo4j.webhooks import Neo4jWebhooks
+from graph.neo4j.webhooks import Neo4jWebhooks, add_outbox
 from graph.paging import after_key, check_first, order_cursor, page
+from graph.webhooks import OutboxEvent
 
 T = TypeVar("T")
 
@@ -383,6 +384,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
         *,
         expected_state: KeyState,
         at: datetime,
+        outbox: Sequence[OutboxEvent] = (),
     ) -> list[UpsertResult]:
         _check_aware(at)
         seen: set[str] = set()
@@ -417,6 +419,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
                 )
                 await _delete_orphan_keys(tx, {h for hs in unlinked for h in hs})
             await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
+            await add_outbox(tx, outbox)
             return existing
 
         existing = await self._transaction(work, write=True)
@@ -429,7 +432,9 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             for row in rows
         ]
 
-    async def delete_accounts(self, acting_org: str, crm_ids: Sequence[str]) -> list[str]:
+    async def delete_accounts(
+        self, acting_org: str, crm_ids: Sequence[str], *, outbox: Sequence[OutboxEvent] = ()
+    ) -> list[str]:
         if not crm_ids:
             return []
         unique = sorted(set(crm_ids))
@@ -441,6 +446,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             await _delete_orphan_keys(tx, {h for r in rows for h in r["hs"]})
             if rows:
                 await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
+                await add_outbox(tx, outbox)
             return [r["crm_id"] for r in rows]
 
         return await self._transaction(work, write=True)

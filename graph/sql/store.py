@@ -60,6 +60,7 @@ from graph.model import (
 from graph.paging import SortValue, after_key, check_first, order_cursor, page
 from graph.sql.intros import SqlIntros
 from graph.sql.keyset import by_key
+from graph.sql.outbox import add_outbox
 from graph.sql.tables import (
     GRAPH_TABLES,
     LIVE_STATUSES,
@@ -74,6 +75,7 @@ from graph.sql.tables import (
 )
 from graph.sql.touches import SqlTouches
 from graph.sql.webhooks import SqlWebhooks
+from graph.webhooks import OutboxEvent
 
 T = TypeVar("T")
 
@@ -342,6 +344,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
         *,
         expected_state: KeyState,
         at: datetime,
+        outbox: Sequence[OutboxEvent] = (),
     ) -> list[UpsertResult]:
         prepared = _prepare_upserts(rows, expected_state)  # BadInput before any write
         if not prepared:
@@ -415,6 +418,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             ]
             await _insert_many(session, KEYS, ("account_id", "org_id", "kind", "h", "v"), keys)
             await _bump_accounts_version(session, acting_org)
+            await add_outbox(session, outbox)
         return [
             UpsertResult(
                 crm_id=row.crm_id, account_id=ids[row.crm_id][0], created=ids[row.crm_id][1]
@@ -422,7 +426,9 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             for row in rows
         ]
 
-    async def delete_accounts(self, acting_org: str, crm_ids: Sequence[str]) -> list[str]:
+    async def delete_accounts(
+        self, acting_org: str, crm_ids: Sequence[str], *, outbox: Sequence[OutboxEvent] = ()
+    ) -> list[str]:
         deleted: list[str] = []
         # Populations and key links go by ON DELETE CASCADE; a key no account links to
         # any more is simply no longer among the distinct hashes.
@@ -437,6 +443,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
                 deleted.extend(await session.scalars(statement))
             if deleted:
                 await _bump_accounts_version(session, acting_org)
+                await add_outbox(session, outbox)
         return deleted
 
     async def get_accounts(self, acting_org: str, ids: Sequence[str]) -> dict[str, Account]:
