@@ -402,6 +402,8 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             [org] = await _rows(tx, cypher.ORG_EXISTS, {"org": acting_org})
             if not org["exists"]:
                 raise NotFound(f"no org {acting_org!r}")
+            # The announcements first: any later failure of the write takes them back too.
+            await add_outbox(tx, outbox)
             params = [account_params(row, state) for row in rows]
             found = await _rows(
                 tx, cypher.EXISTING_ACCOUNTS, {"org": acting_org, "crm_ids": list(seen)}
@@ -419,7 +421,6 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
                 )
                 await _delete_orphan_keys(tx, {h for hs in unlinked for h in hs})
             await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
-            await add_outbox(tx, outbox)
             return existing
 
         existing = await self._transaction(work, write=True)

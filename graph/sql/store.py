@@ -383,6 +383,8 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             state = await self._key_state(session, lock="share")
             if state != expected_state:
                 raise Conflict("the key state changed; hash the keys again and retry")
+            # The announcements first: any later failure of the write takes them back too.
+            await add_outbox(session, outbox)
             existing: set[str] = set()
             if not postgres:  # serialized writers: what exists now exists at the insert
                 for chunk in _chunks([p.row.crm_id for p in prepared]):
@@ -418,7 +420,6 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             ]
             await _insert_many(session, KEYS, ("account_id", "org_id", "kind", "h", "v"), keys)
             await _bump_accounts_version(session, acting_org)
-            await add_outbox(session, outbox)
         return [
             UpsertResult(
                 crm_id=row.crm_id, account_id=ids[row.crm_id][0], created=ids[row.crm_id][1]
