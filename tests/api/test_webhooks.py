@@ -546,7 +546,12 @@ def test_overlap_events_reach_partners_that_may_see_the_population(hooks: Hooks)
 
     # Refused or empty writes, and writes by an org with no partners, announce nothing.
     baseline = len(receiver.received)
-    world.gql("o", UPSERT, rows=[account_row("oc-1", "CUSTOMER")])
+    assert (
+        world.gql("o", UPSERT, rows=[account_row("oc-1", "CUSTOMER")])["data"]["upsertAccounts"][
+            "created"
+        ]
+        == 1
+    )
     forbidden = world.gql("v-viewer", UPSERT, rows=[account_row("c-9", "CUSTOMER")])
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     invalid = world.gql(
