@@ -158,6 +158,13 @@ class IdentityStore(Protocol):
         `backward` as in GraphStore."""
         ...
 
+    async def tokens_by_id(
+        self, org_id: str, user_id: str, ids: Sequence[str], *, kind: TokenKind
+    ) -> dict[str, Token]:
+        """The user's tokens of `kind` in the org among `ids` (revoked ones included), by
+        id; ids of other orgs', users' or kinds' tokens are simply absent."""
+        ...
+
     async def throttle_state(self, keys: Sequence[str]) -> dict[str, ThrottleState]: ...
 
     async def put_throttle_state(self, state: ThrottleState) -> None: ...
@@ -170,6 +177,10 @@ class IdentityStore(Protocol):
         self, org_id: str, *, first: int, after: str | None, backward: bool = False
     ) -> Page[AuditEntry]:
         """The org's entries, newest first; `backward` as in GraphStore."""
+        ...
+
+    async def audit_entries_by_id(self, org_id: str, ids: Sequence[str]) -> dict[str, AuditEntry]:
+        """The org's entries among `ids`, by id; other orgs' entries are simply absent."""
         ...
 
     async def count_answers(self, viewer_org: str, partner_org: str) -> dict[str, CountAnswer]:

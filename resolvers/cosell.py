@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from graph.deal_port import DealStats
 from graph.errors import BadInput, NotFound
 from graph.identity import IdentityStore
 from graph.model import (
     Account,
+    Org,
     OrgType,
     OverlapMatch,
     Page,
@@ -35,7 +37,7 @@ from graph.port import GraphStore
 from privacy.policy import Grant, grants
 from resolvers import audit
 from resolvers.actor import Actor, Permission
-from resolvers.overlaps import MATCH_KINDS, PartnerDetails, partner_details
+from resolvers.overlaps import MATCH_KINDS, PartnerDetails, find_match, partner_details
 from resolvers.partnerships import active_partnerships
 
 T = TypeVar("T")
@@ -229,10 +231,9 @@ async def accounts(
                 found.setdefault(match.account.id, (match.account, []))[1].append(presence)
     ranked = []
     for account, presences in found.values():
-        score = presence_score(p.populations for p in presences)
-        if min_score is None or score >= min_score:
-            presences.sort(key=lambda p: (-presence_score([p.populations]), p.partner_id))
-            ranked.append(CoSellAccount(account, score, tuple(presences)))
+        item = _co_sell_account(account, presences)
+        if min_score is None or item.score >= min_score:
+            ranked.append(item)
     page = ranked_page(
         ranked, lambda a: (a.score, a.account.id), first=first, after=after, backward=backward
     )
@@ -245,6 +246,52 @@ async def accounts(
         rows=str(len(page.items)),
     )
     return page
+
+
+async def account(
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    *,
+    account_id: str,
+    now: datetime,
+) -> CoSellAccount | None:
+    """One row of `accounts`, recomputed for the viewer now (whatever min_score the list
+    had: the row itself does not depend on it). None when the list would not hold it now:
+    not one of my accounts (a partner's and a missing one alike), or no ACTIVE partner
+    has it in a population shared with me at OVERLAPS or DETAILS.
+
+    Cost: per ACTIVE partner, a scan of the overlaps in the account's first population
+    (resolvers/overlaps.py find_match), not the whole ranking."""
+    actor.require(Permission.READ)
+    record = (await graph.get_accounts(actor.org_id, [account_id])).get(account_id)
+    if record is None:
+        return None
+    presences = []
+    partners = await active_partnerships(graph, actor.org_id)
+    for partnership in partners:
+        partner_id = partnership.other(actor.org_id)
+        listable = await listable_populations(graph, actor, partnership)
+        match = await find_match(graph, actor, partner_id, sorted(listable), record)
+        presence = _presence(partner_id, match, listable) if match is not None else None
+        if presence is not None:
+            presences.append(presence)
+    await audit.record(
+        identity,
+        actor,
+        "cosell.account",
+        now=now,
+        target_type="Account",
+        target_id=account_id,
+        partners=str(len(partners)),
+    )
+    return _co_sell_account(record, presences) if presences else None
+
+
+def _co_sell_account(account: Account, presences: list[PartnerPresence]) -> CoSellAccount:
+    score = presence_score(p.populations for p in presences)
+    ordered = sorted(presences, key=lambda p: (-presence_score([p.populations]), p.partner_id))
+    return CoSellAccount(account, score, tuple(ordered))
 
 
 async def recommend_partners(
@@ -276,19 +323,9 @@ async def recommend_partners(
         partner = orgs.get(partner_id)
         if partner is None:
             continue
-        listable = await listable_populations(graph, actor, partnership)
-        presence = await _presence_on(graph, actor, partner_id, listable, account)
-        signals = Signals(
-            partner_id=partner_id,
-            presence=presence,
-            partner_types=partner.types,
-            account_populations=account.populations,
-            partner_region=partner.region,
-            my_region=my_region,
-            won_deals=stats[partner_id].won if partner_id in stats else 0,
-            open_registrations=stats[partner_id].live if partner_id in stats else 0,
+        recommendations.append(
+            await _recommend_one(graph, actor, account, partnership, partner, my_region, stats)
         )
-        recommendations.append(recommend(signals))
     page = ranked_page(
         recommendations,
         lambda r: (r.score, r.partner_id),
@@ -306,6 +343,79 @@ async def recommend_partners(
         partners=str(len(partner_ids)),
     )
     return page
+
+
+async def recommendation(
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    *,
+    account_id: str,
+    partner_id: str,
+    now: datetime,
+) -> Recommendation | None:
+    """One row of `recommend_partners(account_id)`, recomputed for the viewer now. None
+    when that list would not hold it now: not one of my accounts, or the org is not an
+    ACTIVE partner (ended, pending, never) — all alike.
+
+    Cost: one partner's signals (a scan of its overlaps in the account's first
+    population), not the whole ranking."""
+    actor.require(Permission.READ)
+    account = (await graph.get_accounts(actor.org_id, [account_id])).get(account_id)
+    if account is None:
+        return None
+    partnership = next(
+        (
+            p
+            for p in await active_partnerships(graph, actor.org_id)
+            if p.other(actor.org_id) == partner_id
+        ),
+        None,
+    )
+    if partnership is None:
+        return None
+    orgs = await graph.get_orgs([actor.org_id, partner_id])
+    partner = orgs.get(partner_id)
+    if partner is None:
+        return None
+    my_region = orgs[actor.org_id].region if actor.org_id in orgs else None
+    stats = await graph.deal_stats(actor.org_id, [partner_id])
+    found = await _recommend_one(graph, actor, account, partnership, partner, my_region, stats)
+    await audit.record(
+        identity,
+        actor,
+        "cosell.recommendation",
+        now=now,
+        target_type="Account",
+        target_id=account_id,
+        partner=partner_id,
+    )
+    return found
+
+
+async def _recommend_one(
+    graph: GraphStore,
+    actor: Actor,
+    account: Account,
+    partnership: Partnership,
+    partner: Org,
+    my_region: str | None,
+    stats: Mapping[str, DealStats],
+) -> Recommendation:
+    listable = await listable_populations(graph, actor, partnership)
+    presence = await _presence_on(graph, actor, partner.id, listable, account)
+    return recommend(
+        Signals(
+            partner_id=partner.id,
+            presence=presence,
+            partner_types=partner.types,
+            account_populations=account.populations,
+            partner_region=partner.region,
+            my_region=my_region,
+            won_deals=stats[partner.id].won if partner.id in stats else 0,
+            open_registrations=stats[partner.id].live if partner.id in stats else 0,
+        )
+    )
 
 
 async def listable_populations(
@@ -352,13 +462,9 @@ async def _presence_on(
     listable: Mapping[str, Grant],
     account: Account,
 ) -> tuple[str, ...]:
-    """The listable partner populations holding `account`. The scan is narrowed to one of
-    the account's own populations when it has any."""
-    narrow = account.populations[0] if account.populations else None
-    async for match in _matches(graph, actor, partner_id, listable, narrow):
-        if match.account.id == account.id:
-            return _populations(match, listable)
-    return ()
+    """The listable partner populations holding `account` (overlaps.find_match)."""
+    match = await find_match(graph, actor, partner_id, sorted(listable), account)
+    return _populations(match, listable) if match is not None else ()
 
 
 def _populations(match: OverlapMatch, listable: Mapping[str, Grant]) -> tuple[str, ...]:

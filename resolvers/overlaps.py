@@ -16,6 +16,7 @@ from graph.identity import CountAnswer, IdentityStore
 from graph.model import (
     ID_ORDER,
     NO_FILTER,
+    Account,
     AccountFilter,
     KeyKind,
     OverlapMatch,
@@ -36,6 +37,7 @@ from resolvers.actor import Actor, Permission
 MATCH_KINDS = (KeyKind.DOMAIN, KeyKind.DUNS)
 NO_SUCH_PARTNER = "no such partner"
 MAX_FILTER_TEXT = 200
+SCAN_PAGE = 500  # overlaps read per store call when one account's match is looked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,80 @@ async def overlaps(
         cursors=page.cursors,
         has_previous=page.has_previous,
     )
+
+
+async def overlap(
+    graph: GraphStore,
+    identity: IdentityStore,
+    actor: Actor,
+    *,
+    partner_id: str,
+    account_id: str,
+    partner_population: str | None,
+    now: datetime,
+) -> OverlapView | None:
+    """One row of `overlaps` (the same partner and partnerPopulation filter), recomputed
+    for the viewer now: None when the list would not hold it now (not one of my
+    accounts, no ACTIVE partnership, the population no longer shared at OVERLAPS or
+    above, no longer matching). A partner's account, a missing one and a non-partner are
+    all alike None.
+
+    Cost: a scan of the overlaps with the partner in the account's first population (the
+    store has no lookup by account), SCAN_PAGE rows per store call."""
+    actor.require(Permission.READ)
+    account = (await graph.get_accounts(actor.org_id, [account_id])).get(account_id)
+    if account is None:
+        return None
+    try:
+        _, granted = await _granted(graph, actor, partner_id)
+    except NotFound:
+        return None
+    listable = {p: g for p, g in granted.items() if g.shows_identities}
+    if partner_population is not None:
+        listable = {p: g for p, g in listable.items() if p == partner_population}
+    match = await find_match(graph, actor, partner_id, sorted(listable), account)
+    await audit.record(
+        identity,
+        actor,
+        "overlap.node",
+        now=now,
+        target_type="Org",
+        target_id=partner_id,
+        rows=str(int(match is not None)),
+    )
+    return _view(match, listable) if match is not None else None
+
+
+async def find_match(
+    graph: GraphStore,
+    actor: Actor,
+    partner_id: str,
+    partner_populations: list[str],
+    account: Account,
+) -> OverlapMatch | None:
+    """`account`'s overlap with the partner in `partner_populations` (only those are
+    read), or None. The scan is narrowed to one of the account's own populations when it
+    has any."""
+    if not partner_populations:
+        return None
+    narrow = account.populations[0] if account.populations else None
+    after: str | None = None
+    while True:
+        page = await graph.overlapping_accounts(
+            actor.org_id,
+            partner_id,
+            partner_populations=partner_populations,
+            my_population=narrow,
+            kinds=MATCH_KINDS,
+            first=SCAN_PAGE,
+            after=after,
+        )
+        for match in page.items:
+            if match.account.id == account.id:
+                return match
+        if not page.has_next or not page.cursors:
+            return None
+        after = page.cursors[-1]
 
 
 def _view(match: OverlapMatch, listable: Mapping[str, Grant]) -> OverlapView:

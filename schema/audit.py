@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
+from typing import Any, Self, cast
 
 import strawberry
 from strawberry import relay
@@ -19,8 +20,8 @@ CURSOR_KIND = "audit"
 
 
 @strawberry.type(name="AuditEntry", description="One recorded action. Append-only.")
-class AuditEntryType:
-    id: relay.GlobalID
+class AuditEntryType(relay.Node):
+    id: relay.NodeID[str]
     at: datetime
     action: str
     actor_user_id: relay.GlobalID | None
@@ -31,9 +32,9 @@ class AuditEntryType:
     details: JSON
 
     @classmethod
-    def from_record(cls, entry: AuditEntry) -> AuditEntryType:
+    def from_record(cls, entry: AuditEntry) -> Self:
         return cls(
-            id=encode("AuditEntry", entry.id),
+            id=entry.id,
             at=entry.at,
             action=entry.action,
             actor_user_id=encode("User", entry.actor_user_id) if entry.actor_user_id else None,
@@ -50,9 +51,19 @@ class AuditEntryType:
             details=cast(JSON, dict(entry.details)),
         )
 
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[Self | None]:
+        """Entries of the viewer's org, for its ADMINs only, as the auditLog list."""
+        context = info.context
+        ids = list(node_ids)
+        found = await audit.get_entries(context.identity, context.actor, ids)
+        return [cls.from_record(found[i]) if i in found else None for i in ids]
+
 
 @strawberry.type(name="AuditEntryConnection")
-class AuditEntryConnection(relay.Connection[AuditEntryType]):  # type: ignore[type-var]
+class AuditEntryConnection(relay.Connection[AuditEntryType]):
     pass
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, Self
 
 import strawberry
 from strawberry import relay
@@ -11,7 +13,7 @@ from graph.identity import Token, TokenScope
 from resolvers.auth import api_tokens
 from resolvers.auth.login import login as login_service
 from schema.context import Info
-from schema.ids import decode, encode
+from schema.ids import decode
 from schema.pagination import edges_of, window
 from schema.payloads import UserError, attempt
 from schema.viewer import Viewer
@@ -20,8 +22,8 @@ TOKENS_CURSOR = "apiTokens"
 
 
 @strawberry.type(description="An API token's record. The secret itself is shown only once.")
-class ApiToken:
-    id: relay.GlobalID
+class ApiToken(relay.Node):
+    id: relay.NodeID[str]
     name: str
     scope: TokenScope
     created_at: datetime
@@ -30,9 +32,9 @@ class ApiToken:
     last_used_at: datetime | None
 
     @classmethod
-    def from_record(cls, token: Token) -> ApiToken:
+    def from_record(cls, token: Token) -> Self:
         return cls(
-            id=encode("ApiToken", token.id),
+            id=token.id,
             name=token.name,
             scope=token.scope,
             created_at=token.created_at,
@@ -41,9 +43,19 @@ class ApiToken:
             last_used_at=token.last_used_at,
         )
 
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[Self | None]:
+        """The viewer's own API tokens only, as the apiTokens list."""
+        context = info.context
+        ids = list(node_ids)
+        found = await api_tokens.get_api_tokens(context.identity, context.actor, ids)
+        return [cls.from_record(found[i]) if i in found else None for i in ids]
+
 
 @strawberry.type(name="ApiTokenConnection")
-class ApiTokenConnection(relay.Connection[ApiToken]):  # type: ignore[type-var]
+class ApiTokenConnection(relay.Connection[ApiToken]):
     pass
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, Self
+
 import strawberry
 from strawberry import relay
 
@@ -10,7 +13,7 @@ from resolvers import cosell
 from resolvers.cosell import CoSellAccount, PartnerPresence, Recommendation
 from schema.accounts import AccountNode
 from schema.context import Info
-from schema.ids import decode
+from schema.ids import decode, join_key, split_key
 from schema.orgs import OrgNode, load_org
 from schema.overlaps import PartnerAccountDetails
 from schema.pagination import edges_of, window
@@ -48,8 +51,13 @@ class CoSellPartner:
         )
 
 
-@strawberry.type(name="CoSellAccount", description="One of my accounts that partners also have.")
-class CoSellAccountType:
+@strawberry.type(
+    name="CoSellAccount",
+    description="One of my accounts that partners also have. Its id names my account; "
+    "node(id:) recomputes the row now, null once no ACTIVE partner shares it with me.",
+)
+class CoSellAccountType(relay.Node):
+    id: relay.NodeID[str]
     account: AccountNode
     score: int = strawberry.field(
         description="Partner presence: the weight of each partner population holding the "
@@ -59,21 +67,44 @@ class CoSellAccountType:
     partners: list[CoSellPartner]
 
     @classmethod
-    def from_record(cls, item: CoSellAccount) -> CoSellAccountType:
+    def from_record(cls, item: CoSellAccount) -> Self:
         return cls(
+            id=item.account.id,
             account=AccountNode.from_record(item.account),
             score=item.score,
             partners=[CoSellPartner.from_presence(p) for p in item.partners],
         )
 
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[Self | None]:
+        context = info.context
+        found: list[Self | None] = []
+        for node_id in node_ids:
+            item = await cosell.account(
+                context.store,
+                context.identity,
+                context.actor,
+                account_id=node_id,
+                now=context.now(),
+            )
+            found.append(cls.from_record(item) if item is not None else None)
+        return found
+
 
 @strawberry.type(name="CoSellAccountConnection")
-class CoSellAccountConnection(relay.Connection[CoSellAccountType]):  # type: ignore[type-var]
+class CoSellAccountConnection(relay.Connection[CoSellAccountType]):
     pass
 
 
-@strawberry.type(description="An ACTIVE partner suggested for one of my accounts, and why.")
-class PartnerRecommendation:
+@strawberry.type(
+    description="An ACTIVE partner suggested for one of my accounts, and why. Its id names "
+    "my account and the partner; node(id:) recomputes the row now, null once the "
+    "partnership is no longer ACTIVE."
+)
+class PartnerRecommendation(relay.Node):
+    id: relay.NodeID[str]
     score: int
     reasons: list[str] = strawberry.field(description="Each signal considered, in plain words.")
     _partner_id: strawberry.Private[str]
@@ -83,12 +114,40 @@ class PartnerRecommendation:
         return await load_org(info, self._partner_id)
 
     @classmethod
-    def from_record(cls, item: Recommendation) -> PartnerRecommendation:
-        return cls(score=item.score, reasons=list(item.reasons), _partner_id=item.partner_id)
+    def from_record(cls, item: Recommendation, account_id: str) -> Self:
+        return cls(
+            id=join_key(account_id, item.partner_id),
+            score=item.score,
+            reasons=list(item.reasons),
+            _partner_id=item.partner_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[Self | None]:
+        return [await cls._resolve(info, node_id) for node_id in node_ids]
+
+    @classmethod
+    async def _resolve(cls, info: Info, node_id: str) -> Self | None:
+        key = split_key(node_id, 2)
+        if key is None:
+            return None
+        account_id, partner_id = key
+        context = info.context
+        item = await cosell.recommendation(
+            context.store,
+            context.identity,
+            context.actor,
+            account_id=account_id,
+            partner_id=partner_id,
+            now=context.now(),
+        )
+        return cls.from_record(item, account_id) if item is not None else None
 
 
 @strawberry.type(name="PartnerRecommendationConnection")
-class PartnerRecommendationConnection(relay.Connection[PartnerRecommendation]):  # type: ignore[type-var]
+class PartnerRecommendationConnection(relay.Connection[PartnerRecommendation]):
     pass
 
 
@@ -148,5 +207,7 @@ class CoSellQueries:
             backward=backward,
             now=context.now(),
         )
-        edges, page_info = edges_of(RECOMMENDATIONS_CURSOR, page, PartnerRecommendation.from_record)
+        edges, page_info = edges_of(
+            RECOMMENDATIONS_CURSOR, page, lambda r: PartnerRecommendation.from_record(r, account)
+        )
         return PartnerRecommendationConnection(edges=edges, page_info=page_info)

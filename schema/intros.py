@@ -11,7 +11,7 @@ import strawberry
 from strawberry import relay
 
 from graph.intros import AccountAsk, AskKind, AskStatus, Introduction, IntroStatus
-from graph.model import OrgType
+from graph.model import Org, OrgType
 from resolvers.actor import Permission
 from resolvers.intros import asks, discover, introductions
 from resolvers.intros.discovery import Suggestion
@@ -58,8 +58,13 @@ class CandidateOrg:
     region: str
 
 
-@strawberry.type(name="ComplementaryPartner")
-class ComplementaryPartnerNode:
+@strawberry.type(
+    name="ComplementaryPartner",
+    description="A suggested org and why. Its id names the org; node(id:) recomputes "
+    "the suggestion now, null once discovery would no longer suggest it.",
+)
+class ComplementaryPartnerNode(relay.Node):
+    id: relay.NodeID[str]
     org: CandidateOrg
     score: int
     overlap_bucket: str | None = strawberry.field(
@@ -68,6 +73,48 @@ class ComplementaryPartnerNode:
     shared_partners: int
     co_won_deals: int
     reasons: list[str]
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[Self | None]:
+        context = info.context
+        found: list[Self | None] = []
+        for node_id in node_ids:
+            # Reads the whole candidate list each time: resolvers/intros/discover.py.
+            suggestion = await discover.complementary_partner(
+                context.store,
+                context.identity,
+                context.actor,
+                org_id=node_id,
+                complements=context.complements,
+                k=context.overlap_k,
+                now=context.now(),
+            )
+            org = (
+                await context.loaders.org.load(suggestion.org_id)
+                if suggestion is not None
+                else None
+            )
+            found.append(cls.from_suggestion(suggestion, org) if suggestion and org else None)
+        return found
+
+    @classmethod
+    def from_suggestion(cls, suggestion: Suggestion, org: Org) -> Self:
+        return cls(
+            id=org.id,
+            org=CandidateOrg(
+                id=relay.GlobalID("Org", org.id),
+                name=org.name,
+                types=sorted(org.types),
+                region=org.region,
+            ),
+            score=suggestion.score,
+            overlap_bucket=suggestion.overlap_bucket,
+            shared_partners=suggestion.shared_partners,
+            co_won_deals=suggestion.co_won_deals,
+            reasons=list(suggestion.reasons),
+        )
 
 
 @strawberry.type(name="ComplementaryPartnerEdge")
@@ -243,7 +290,9 @@ class IntroQueries:
         )
         orgs = await context.store.get_orgs([s.org_id for s in page.items])
         edges, page_info = edges_of(
-            DISCOVERY_CURSOR, page, lambda s: _suggestion(s, orgs[s.org_id])
+            DISCOVERY_CURSOR,
+            page,
+            lambda s: ComplementaryPartnerNode.from_suggestion(s, orgs[s.org_id]),
         )
         return ComplementaryPartnerConnection(
             edges=[ComplementaryPartnerEdge(node=e.node, cursor=e.cursor) for e in edges],
@@ -536,19 +585,3 @@ async def _move_ask(
     )
     node = AccountAskNode.from_record(record, actor.org_id) if record else None
     return AccountAskPayload(ask=node, errors=errors)
-
-
-def _suggestion(suggestion: Suggestion, org: Any) -> ComplementaryPartnerNode:
-    return ComplementaryPartnerNode(
-        org=CandidateOrg(
-            id=relay.GlobalID("Org", org.id),
-            name=org.name,
-            types=sorted(org.types),
-            region=org.region,
-        ),
-        score=suggestion.score,
-        overlap_bucket=suggestion.overlap_bucket,
-        shared_partners=suggestion.shared_partners,
-        co_won_deals=suggestion.co_won_deals,
-        reasons=list(suggestion.reasons),
-    )

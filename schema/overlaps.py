@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -14,7 +15,7 @@ from resolvers import overlaps
 from resolvers.overlaps import OverlapView, PartnerDetails
 from schema.accounts import AccountField, AccountNode
 from schema.context import Info
-from schema.ids import decode
+from schema.ids import decode, join_key, split_key
 from schema.orgs import OrgNode, load_org
 from schema.pagination import edges_of, window
 
@@ -101,8 +102,13 @@ class PartnerAccountDetails:
         )
 
 
-@strawberry.type(description="One of my accounts that the partner also has.")
-class Overlap:
+@strawberry.type(
+    description="One of my accounts that the partner also has. Its id names the partner, "
+    "my account and the partnerPopulation filter of the list it came from; node(id:) "
+    "recomputes the row now, null once the list would no longer hold it."
+)
+class Overlap(relay.Node):
+    id: relay.NodeID[str]
     account: AccountNode
     partner_populations: list[str] = strawberry.field(
         description="The partner populations (shared at OVERLAPS or above) it falls in."
@@ -110,16 +116,44 @@ class Overlap:
     partner_details: list[PartnerAccountDetails]
 
     @classmethod
-    def from_view(cls, view: OverlapView) -> Overlap:
+    def from_view(cls, view: OverlapView, partner_id: str, partner_population: str | None) -> Self:
+        account = view.match.account
+        populations = [] if partner_population is None else [partner_population]
         return cls(
-            account=AccountNode.from_record(view.match.account),
+            id=join_key(partner_id, account.id, *populations),
+            account=AccountNode.from_record(account),
             partner_populations=list(view.partner_populations),
             partner_details=[PartnerAccountDetails.from_details(d) for d in view.details],
         )
 
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[Self | None]:
+        return [await cls._resolve(info, node_id) for node_id in node_ids]
+
+    @classmethod
+    async def _resolve(cls, info: Info, node_id: str) -> Self | None:
+        key = split_key(node_id, 2, optional_tail=True)
+        if key is None:
+            return None
+        partner_id, account_id = key[0], key[1]
+        population = key[2] if len(key) > 2 else None
+        context = info.context
+        view = await overlaps.overlap(
+            context.store,
+            context.identity,
+            context.actor,
+            partner_id=partner_id,
+            account_id=account_id,
+            partner_population=population,
+            now=context.now(),
+        )
+        return cls.from_view(view, partner_id, population) if view is not None else None
+
 
 @strawberry.type(name="OverlapConnection")
-class OverlapConnection(relay.Connection[Overlap]):  # type: ignore[type-var]
+class OverlapConnection(relay.Connection[Overlap]):
     pass
 
 
@@ -184,5 +218,7 @@ class OverlapQueries:
             else AccountFilter(),
             now=context.now(),
         )
-        edges, page_info = edges_of(CURSOR_KIND, page, Overlap.from_view)
+        edges, page_info = edges_of(
+            CURSOR_KIND, page, lambda view: Overlap.from_view(view, partner, partner_population)
+        )
         return OverlapConnection(edges=edges, page_info=page_info)

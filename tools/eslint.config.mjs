@@ -14,11 +14,10 @@ export default [
     rules: {
       // Relay's Cursor Connections spec and Global Object Identification.
       '@graphql-eslint/relay-connection-types': 'error',
-      // The Relay spec lets an edge's node be any output type; six edges of computed
-      // rows (overlaps, recommendations, ...) have no Node yet: docs/api.md.
+      // Every edge's node implements Node: computed rows too (docs/api.md).
       '@graphql-eslint/relay-edge-types': [
         'error',
-        { withEdgeSuffix: true, shouldImplementNode: false, listTypeCanWrapOnlyEdgeType: false },
+        { withEdgeSuffix: true, shouldImplementNode: true, listTypeCanWrapOnlyEdgeType: false },
       ],
       '@graphql-eslint/relay-page-info': 'error',
       // Every connection pages both ways: first/after and last/before (docs/api.md).

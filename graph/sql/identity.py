@@ -249,6 +249,20 @@ class SqlIdentityStore(SqlDatabase):
             rows = list(await session.scalars(query))
         return page([_token(row) for row in rows], first, lambda t: t.id, backward=backward)
 
+    async def tokens_by_id(
+        self, org_id: str, user_id: str, ids: Sequence[str], *, kind: TokenKind
+    ) -> dict[str, Token]:
+        if not ids:
+            return {}
+        query = select(TokenRow).where(
+            TokenRow.id.in_(set(ids)),
+            TokenRow.org_id == org_id,
+            TokenRow.user_id == user_id,
+            TokenRow.kind == kind.value,
+        )
+        async with self._unit() as session:
+            return {row.id: _token(row) for row in await session.scalars(query)}
+
     # login throttling
 
     async def throttle_state(self, keys: Sequence[str]) -> dict[str, ThrottleState]:
@@ -317,6 +331,13 @@ class SqlIdentityStore(SqlDatabase):
         async with self._unit() as session:
             rows = list(await session.scalars(query))
         return page([_audit(row) for row in rows], first, lambda e: e.id, backward=backward)
+
+    async def audit_entries_by_id(self, org_id: str, ids: Sequence[str]) -> dict[str, AuditEntry]:
+        if not ids:
+            return {}
+        query = select(AuditRow).where(AuditRow.id.in_(set(ids)), AuditRow.org_id == org_id)
+        async with self._unit() as session:
+            return {row.id: _audit(row) for row in await session.scalars(query)}
 
 
 async def _require_user(session: AsyncSession, user_id: str) -> None:

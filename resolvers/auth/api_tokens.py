@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from graph.errors import BadInput, Forbidden, NotFound
@@ -80,3 +81,12 @@ async def list_api_tokens(
         after=after,
         backward=backward,
     )
+
+
+async def get_api_tokens(
+    identity: IdentityStore, actor: Actor, ids: Sequence[str]
+) -> dict[str, Token]:
+    """The viewer's own API tokens among `ids`, by id: what list_api_tokens shows (revoked
+    ones included), nothing more. Another user's, another org's and a session token are
+    absent, exactly like a missing one."""
+    return await identity.tokens_by_id(actor.org_id, actor.user_id, ids, kind=TokenKind.API)

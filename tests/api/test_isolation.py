@@ -207,6 +207,36 @@ CASES: list[tuple[str, str, str, str]] = [
     ("b", "deliveriesOfEndpoint", "WH_A", VISIBLE),
     ("a", "deleteWebhook", "DELIVERY_A", "BAD_USER_INPUT"),  # an ID of the wrong type
     ("a", "redeliverWebhook", "WH_A", "BAD_USER_INPUT"),
+    # rows of lists, by node id: API tokens, audit entries and computed rows
+    ("c", "node", "A_TOKEN", NULL),
+    ("b", "node", "A_TOKEN", NULL),
+    ("a_rep", "node", "A_TOKEN", NULL),  # another user's token, same org
+    ("c", "nodes", "A_TOKEN", NULL),
+    ("a", "node", "A_TOKEN", VISIBLE),  # control: its owner
+    ("c", "node", "AUDIT_A", NULL),
+    ("b", "node", "AUDIT_A", NULL),
+    ("c", "nodes", "AUDIT_A", NULL),
+    ("a_ro", "node", "AUDIT_A", "FORBIDDEN"),  # same org, but the log is for ADMINs
+    ("a_rep", "nodes", "AUDIT_A", "FORBIDDEN"),
+    ("a", "node", "AUDIT_A", VISIBLE),  # control
+    ("a", "node", "OVERLAP_B_A", NULL),  # b's row: names a as the partner, b's account
+    ("c", "node", "OVERLAP_B_A", NULL),
+    ("d", "node", "OVERLAP_B_A", NULL),  # b's other partner
+    ("a", "nodes", "OVERLAP_B_A", NULL),
+    ("b", "node", "OVERLAP_B_A", VISIBLE),  # control
+    ("a", "node", "COSELL_B", NULL),  # names b's account: a partner's
+    ("c", "node", "COSELL_B", NULL),
+    ("d", "nodes", "COSELL_B", NULL),
+    ("b", "node", "COSELL_B", VISIBLE),  # control
+    ("b", "node", "REC_A_B", NULL),  # names a's account and b itself
+    ("c", "node", "REC_A_B", NULL),
+    ("c", "nodes", "REC_A_B", NULL),
+    ("a_ro", "node", "REC_A_B", VISIBLE),  # same org: its own row
+    ("a", "node", "REC_A_B", VISIBLE),  # control
+    ("c", "node", "SUGGEST_D", NULL),  # d is private and outside c's ecosystem
+    ("c", "nodes", "SUGGEST_D", NULL),
+    ("b", "node", "SUGGEST_D", NULL),  # already b's partner
+    ("a", "node", "SUGGEST_D", VISIBLE),  # control: a partner of a's partner
     ("a", "node", "BAD_ID", "BAD_USER_INPUT"),
     ("a", "sharing", "P_AB", "BAD_USER_INPUT"),  # an ID of the wrong type
 ]
@@ -242,6 +272,20 @@ ORACLE_PAIRS = [
     ("c", "deleteWebhook", "WH_A", "MISSING_WH"),
     ("b", "redeliverWebhook", "DELIVERY_A", "MISSING_DELIVERY"),
     ("c", "deliveriesOfEndpoint", "WH_A", "MISSING_WH"),
+    ("c", "node", "A_TOKEN", "MISSING_TOKEN"),
+    ("a_rep", "node", "A_TOKEN", "MISSING_TOKEN"),
+    ("b", "nodes", "A_TOKEN", "MISSING_TOKEN"),
+    ("b", "node", "AUDIT_A", "MISSING_AUDIT"),
+    ("c", "nodes", "AUDIT_A", "MISSING_AUDIT"),
+    ("a_ro", "node", "AUDIT_A", "MISSING_AUDIT"),  # FORBIDDEN for both, whatever the id
+    ("a", "node", "OVERLAP_B_A", "MISSING_OVERLAP"),
+    ("c", "node", "OVERLAP_B_A", "MISSING_OVERLAP"),
+    ("a", "node", "COSELL_B", "MISSING_COSELL"),
+    ("c", "nodes", "COSELL_B", "MISSING_COSELL"),
+    ("b", "node", "REC_A_B", "MISSING_REC"),
+    ("c", "node", "REC_A_B", "MISSING_REC"),
+    ("c", "node", "SUGGEST_D", "MISSING_SUGGESTION"),
+    ("b", "node", "SUGGEST_D", "MISSING_SUGGESTION"),
 ]
 
 
@@ -348,6 +392,28 @@ def build(world: World) -> Matrix:
     (delivery,) = world.gql("a", "{ webhookDeliveries { edges { node { id } } } }")["data"][
         "webhookDeliveries"
     ]["edges"]
+    audit_a = _first(world, "a", "{ auditLog(first: 1) { edges { node { id } } } }")
+    overlap_b_a = _first(
+        world,
+        "b",
+        "query($id: ID!) { overlaps(partnerId: $id) { edges { node { id } } } }",
+        id=gid("Org", a),
+    )
+    cosell_b = _first(world, "b", "{ coSellAccounts { edges { node { id } } } }")
+    rec_a_b = _first(
+        world,
+        "a",
+        """query($id: ID!) { recommendPartnersForAccount(accountId: $id) {
+        edges { node { id partner { name } } } } }""",
+        id=account_id,
+    )
+    suggest_d = next(
+        e["node"]["id"]
+        for e in world.gql("a", "{ complementaryPartners { edges { node { id org { name } } } } }")[
+            "data"
+        ]["complementaryPartners"]["edges"]
+        if e["node"]["org"]["name"] == "Org d"
+    )
     return Matrix(
         world,
         {
@@ -375,8 +441,25 @@ def build(world: World) -> Matrix:
             "MISSING_WH": gid("WebhookEndpoint", new_id()),
             "DELIVERY_A": delivery["node"]["id"],
             "MISSING_DELIVERY": gid("WebhookDelivery", new_id()),
+            "AUDIT_A": audit_a,
+            "MISSING_AUDIT": gid("AuditEntry", new_id()),
+            "OVERLAP_B_A": overlap_b_a,
+            "MISSING_OVERLAP": gid("Overlap", f"{a}:{new_id()}"),
+            "COSELL_B": cosell_b,
+            "MISSING_COSELL": gid("CoSellAccount", new_id()),
+            "REC_A_B": rec_a_b,
+            "MISSING_REC": gid("PartnerRecommendation", f"{new_id()}:{b}"),
+            "SUGGEST_D": suggest_d,
+            "MISSING_SUGGESTION": gid("ComplementaryPartner", new_id()),
         },
     )
+
+
+def _first(world: World, who: str, query: str, **variables: Any) -> str:
+    """The id of the first row of the one list `query` asks for."""
+    (connection,) = world.gql(who, query, **variables)["data"].values()
+    node_id: str = connection["edges"][0]["node"]["id"]
+    return node_id
 
 
 def _accounts(world: World) -> str:

@@ -248,6 +248,28 @@ async def test_list_tokens_pages_newest_first_within_org_user_and_kind(
         await identity.list_tokens(org, user.id, kind=TokenKind.API, first=-1, after=None)
 
 
+async def test_tokens_by_id_keep_to_org_user_and_kind(identity: SqlIdentityStore) -> None:
+    user, other = await identity.create_user(make_user()), await identity.create_user(make_user())
+    org = new_id()
+    mine = await identity.create_token(make_token(user, org))
+    revoked = await identity.create_token(make_token(user, org))
+    await identity.revoke_token(org, revoked.id, at(30), owner_id=None)
+    session = await identity.create_token(make_token(user, org, kind=TokenKind.SESSION))
+    elsewhere = await identity.create_token(make_token(user, new_id()))
+    theirs = await identity.create_token(make_token(other, org))
+    ids = [mine.id, revoked.id, session.id, elsewhere.id, theirs.id, new_id()]
+
+    found = await identity.tokens_by_id(org, user.id, ids, kind=TokenKind.API)
+
+    assert found == {mine.id: mine, revoked.id: replace(revoked, revoked_at=at(30))}
+    sessions = await identity.tokens_by_id(org, user.id, ids, kind=TokenKind.SESSION)
+    assert sessions == {session.id: session}
+    assert await identity.tokens_by_id(org, other.id, ids, kind=TokenKind.API) == {
+        theirs.id: theirs
+    }
+    assert await identity.tokens_by_id(org, user.id, [], kind=TokenKind.API) == {}
+
+
 # login throttle
 
 
@@ -304,6 +326,19 @@ async def test_audit_log_is_newest_first_paged_and_scoped_by_org(
     assert (await identity.audit_log(new_id(), first=10, after=None)).items == []
     with pytest.raises(BadInput):
         await identity.audit_log(org_a, first=-1, after=None)
+
+
+async def test_audit_entries_by_id_keep_to_the_org(identity: SqlIdentityStore) -> None:
+    org_a, org_b = new_id(), new_id()
+    a1, a2, b1 = make_entry(org_a, 1, n="1"), make_entry(org_a, 2), make_entry(org_b, 3)
+    for entry in (a1, a2, b1):
+        await identity.append_audit(entry)
+    ids = [a1.id, a2.id, b1.id, ulid_at(99), a1.id]
+
+    assert await identity.audit_entries_by_id(org_a, ids) == {a1.id: a1, a2.id: a2}
+    assert await identity.audit_entries_by_id(org_b, ids) == {b1.id: b1}
+    assert await identity.audit_entries_by_id(new_id(), ids) == {}
+    assert await identity.audit_entries_by_id(org_a, []) == {}
 
 
 async def test_audit_entry_with_only_required_fields(identity: SqlIdentityStore) -> None:
