@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
 from ulid import ULID
@@ -103,3 +103,24 @@ def ask_events(new: AccountAsk, from_status: AskStatus | None) -> list[OutboxEve
     }
     orgs = (new.requester_org, new.partner_org)
     return _events(orgs, WebhookEventType.INTRODUCTION, payload, new.updated_at)
+
+
+def overlap_events(
+    writer_org: str, audience: Mapping[str, Collection[str]], at: datetime
+) -> list[OutboxEvent]:
+    """One OVERLAP event per partner org of `audience` (partner -> the populations it may
+    see at COUNTS or above among those written), never to the writer. `populations` is a
+    list (names may hold commas, so no joined string). The audience is
+    computed in Python by the sharing policy (resolvers/overlap_events.py); the store only
+    writes these events with the account write."""
+    return [
+        OutboxEvent(
+            new_record_id(),
+            partner,
+            WebhookEventType.OVERLAP,
+            {"partner_org_id": writer_org, "populations": sorted(set(pops)), "at": iso(at)},
+            at,
+        )
+        for partner, pops in sorted(audience.items())
+        if pops and partner != writer_org
+    ]

@@ -38,6 +38,7 @@ from graph.model import (
 )
 from graph.touch_port import TouchStore
 from graph.webhook_port import WebhookStore
+from graph.webhooks import OutboxEvent
 
 
 class GraphStore(DealStore, IntroStore, TouchStore, WebhookStore, Protocol):
@@ -137,6 +138,7 @@ class GraphStore(DealStore, IntroStore, TouchStore, WebhookStore, Protocol):
         *,
         expected_state: KeyState,
         at: datetime,
+        outbox: Sequence[OutboxEvent] = (),
     ) -> list[UpsertResult]:
         """Create or replace accounts by (acting_org, crm_id), all rows in one transaction,
         results in row order. Replacing sets name, owner, populations, fields and the key
@@ -148,12 +150,19 @@ class GraphStore(DealStore, IntroStore, TouchStore, WebhookStore, Protocol):
         of the store's state *inside the transaction* (the `target` hash when that is the
         target version). The transaction first takes the key-state lock; if the state
         differs from `expected_state`, it writes nothing and raises Conflict (the caller
-        recomputes hashes and retries). Rows must have distinct crm_ids (BadInput)."""
+        recomputes hashes and retries). Rows must have distinct crm_ids (BadInput).
+
+        `outbox`: events (the caller's OVERLAP announcements) written in the same
+        transaction as the rows when there is at least one row, so they commit iff the
+        accounts do; nothing is written when the call raises or has no rows."""
         ...
 
-    async def delete_accounts(self, acting_org: str, crm_ids: Sequence[str]) -> list[str]:
+    async def delete_accounts(
+        self, acting_org: str, crm_ids: Sequence[str], *, outbox: Sequence[OutboxEvent] = ()
+    ) -> list[str]:
         """Delete the acting org's accounts with these crm_ids, with their key links and
-        any AccountKey left unlinked. Returns the crm_ids that existed."""
+        any AccountKey left unlinked. Returns the crm_ids that existed. `outbox` is written
+        in the same transaction iff at least one account was deleted."""
         ...
 
     async def get_accounts(self, acting_org: str, ids: Sequence[str]) -> dict[str, Account]:

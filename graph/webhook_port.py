@@ -3,8 +3,11 @@
 Outbox events are not written through this port: every store method that records a deal
 registration transition or an introduction/ask transition also writes, in the same
 transaction, one OutboxEvent per party org of that record (vendor and partner; requester,
-target and broker; asker and partner). The dispatcher then uses the calls below, which are
-safe with any number of dispatchers at once (compare-and-set, never a Python lock).
+target and broker; asker and partner). OVERLAP events are built by the caller, which
+applies the sharing policy in Python, and handed to `upsert_accounts` / `delete_accounts`
+(`outbox=`), which write them in the transaction of the accounts. The dispatcher then uses
+the calls below, which are safe with any number of dispatchers at once (compare-and-set,
+never a Python lock).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Plain records for webhooks: the transactional outbox, endpoints and deliveries.
 
-The outbox is written by the store in the same transaction as the change it announces
-(a deal registration or introduction/ask history entry), so an event is never lost and
-never announced for a change that rolled back. A dispatcher later fans each outbox event
-out into one delivery per subscribed endpoint and posts them (resolvers.webhooks).
+The outbox is written by the store in the same transaction as the change it announces (a
+deal registration or introduction/ask history entry, an account upsert or delete), so an
+event is never lost and never announced for a change that rolled back. A dispatcher later
+fans each outbox event out into one delivery per subscribed endpoint and posts them
+(resolvers.webhooks).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ class WebhookEventType(enum.StrEnum):
     DEAL_REGISTRATION = "DEAL_REGISTRATION"
     # Payload: kind (INTRODUCTION or ASK), object_id, from_status, status, at.
     INTRODUCTION = "INTRODUCTION"
+    # Payload: partner_org_id (the writer), populations (a sorted list of names), at. A
+    # partner changed accounts in populations it shares with the addressee at COUNTS or
+    # above; no account identity.
+    OVERLAP = "OVERLAP"
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -27,8 +32,9 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "FAILED"  # attempts used up; re-deliverable by hand
 
 
-# A payload is JSON: string keys; values str, int, bool or None (timestamps as ISO 8601).
-Payload = Mapping[str, str | int | bool | None]
+# A payload is JSON: string keys; values str, int, bool, None (timestamps as ISO 8601) or
+# a list of str (a list, not a tuple: it compares equal to what JSON reads back).
+Payload = Mapping[str, str | int | bool | list[str] | None]
 
 
 @dataclass(frozen=True, slots=True)

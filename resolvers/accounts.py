@@ -16,6 +16,7 @@ from graph.errors import BadInput, ConfigurationError, Conflict
 from graph.identity import IdentityStore
 from graph.model import Account, AccountUpsert, HashedKey, KeyKind, KeyState, Page
 from graph.port import GraphStore
+from graph.webhooks import OutboxEvent
 from privacy.keyring import Keyring
 from privacy.normalize import canonical_keys
 from privacy.populations import population_problem
@@ -88,13 +89,20 @@ async def upsert_accounts(
             f"at most {MAX_ROWS_PER_CALL} rows per call; use `tandem import accounts` for files",
             field="rows",
         )
-    results = await write_rows(graph, actor.org_id, keyring, rows, now=now)
+    # Prepared (validated, hashed) once here, so that only the populations of rows that
+    # will be written are announced; write_rows hashes again only if the key state moves.
+    prepared = prepare_batch(rows, keyring, await graph.key_state())
+    touched = {p for upsert in prepared.upserts for p in upsert.populations}
+    # Who hears of it, decided before the write (see resolvers/overlap_events.py): the
+    # OVERLAP webhook events go into the store's transaction with the accounts.
+    told = await overlap_events.audience(graph, writer_org=actor.org_id, populations=touched)
+    outbox = overlap_events.outbox_events(actor.org_id, told, now)
+    results = await write_rows(
+        graph, actor.org_id, keyring, rows, now=now, prepared=prepared, outbox=outbox
+    )
     written = sum(1 for r in results if r.status is not RowStatus.REJECTED)
     if events is not None and written:
-        touched = {p for row in rows for p in row.populations}
-        await overlap_events.announce(
-            graph, events, writer_org=actor.org_id, populations=touched, now=now
-        )
+        await overlap_events.publish(events, writer_org=actor.org_id, told=told, now=now)
     await audit.record(
         identity,
         actor,
@@ -118,11 +126,16 @@ async def delete_accounts(
     actor.require(Permission.MANAGE_ACCOUNTS)
     if len(crm_ids) > MAX_ROWS_PER_CALL:
         raise BadInput(f"at most {MAX_ROWS_PER_CALL} ids per call", field="crmIds")
-    deleted = await graph.delete_accounts(actor.org_id, list(dict.fromkeys(crm_ids)))
+    # Which populations the deleted accounts were in is not known before the write: every
+    # population a partner may see at COUNTS or above is announced.
+    told = await overlap_events.audience(graph, writer_org=actor.org_id, populations=None)
+    deleted = await graph.delete_accounts(
+        actor.org_id,
+        list(dict.fromkeys(crm_ids)),
+        outbox=overlap_events.outbox_events(actor.org_id, told, now),
+    )
     if events is not None and deleted:
-        await overlap_events.announce(
-            graph, events, writer_org=actor.org_id, populations=None, now=now
-        )
+        await overlap_events.publish(events, writer_org=actor.org_id, told=told, now=now)
     await audit.record(
         identity,
         actor,
@@ -169,13 +182,20 @@ def prepare_batch(
 
 
 async def write_prepared(
-    graph: GraphStore, org_id: str, batch: PreparedBatch, *, now: datetime
+    graph: GraphStore,
+    org_id: str,
+    batch: PreparedBatch,
+    *,
+    now: datetime,
+    outbox: Sequence[OutboxEvent] = (),
 ) -> list[RowResult]:
-    """The I/O half. Conflict when the store's key state is no longer `batch.state`."""
+    """The I/O half. Conflict when the store's key state is no longer `batch.state`.
+    `outbox` events are written with the rows, in their transaction (none if no row is
+    accepted)."""
     results = {r.index: r for r in batch.rejected}
     if batch.upserts:
         outcomes = await graph.upsert_accounts(
-            org_id, batch.upserts, expected_state=batch.state, at=now
+            org_id, batch.upserts, expected_state=batch.state, at=now, outbox=outbox
         )
         for p, o in zip(batch.accepted, outcomes, strict=True):
             results[p.index] = RowResult(
@@ -197,16 +217,18 @@ async def write_rows(
     now: datetime,
     first_index: int = 0,
     prepared: PreparedBatch | None = None,
+    outbox: Sequence[OutboxEvent] = (),
 ) -> list[RowResult]:
     """Validate, normalize and write one batch for `org_id` (no permission check: the
     callers check). Results are in row order, indexed from `first_index`. A batch
-    prepared ahead of time is used if the key state has not moved since."""
+    prepared ahead of time is used if the key state has not moved since. `outbox`
+    events are written in the transaction of the rows (see write_prepared)."""
     for _ in range(STATE_RETRIES):
         if prepared is None:
             state = await graph.key_state()
             prepared = prepare_batch(rows, keyring, state, first_index=first_index)
         try:
-            return await write_prepared(graph, org_id, prepared, now=now)
+            return await write_prepared(graph, org_id, prepared, now=now, outbox=outbox)
         except Conflict:
             prepared = None  # a rotation step moved the key state; hash again
     raise Conflict("the key state kept changing during the write; try again")

@@ -71,8 +71,9 @@ from graph.neo4j.records import (
     to_datetime,
 )
 from graph.neo4j.touches import Neo4jTouches
-from graph.neo4j.webhooks import Neo4jWebhooks
+from graph.neo4j.webhooks import Neo4jWebhooks, add_outbox
 from graph.paging import after_key, check_first, order_cursor, page
+from graph.webhooks import OutboxEvent
 
 T = TypeVar("T")
 
@@ -383,6 +384,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
         *,
         expected_state: KeyState,
         at: datetime,
+        outbox: Sequence[OutboxEvent] = (),
     ) -> list[UpsertResult]:
         _check_aware(at)
         seen: set[str] = set()
@@ -400,6 +402,8 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             [org] = await _rows(tx, cypher.ORG_EXISTS, {"org": acting_org})
             if not org["exists"]:
                 raise NotFound(f"no org {acting_org!r}")
+            # The announcements first: any later failure of the write takes them back too.
+            await add_outbox(tx, outbox)
             params = [account_params(row, state) for row in rows]
             found = await _rows(
                 tx, cypher.EXISTING_ACCOUNTS, {"org": acting_org, "crm_ids": list(seen)}
@@ -429,7 +433,9 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             for row in rows
         ]
 
-    async def delete_accounts(self, acting_org: str, crm_ids: Sequence[str]) -> list[str]:
+    async def delete_accounts(
+        self, acting_org: str, crm_ids: Sequence[str], *, outbox: Sequence[OutboxEvent] = ()
+    ) -> list[str]:
         if not crm_ids:
             return []
         unique = sorted(set(crm_ids))
@@ -441,6 +447,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             await _delete_orphan_keys(tx, {h for r in rows for h in r["hs"]})
             if rows:
                 await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
+                await add_outbox(tx, outbox)
             return [r["crm_id"] for r in rows]
 
         return await self._transaction(work, write=True)

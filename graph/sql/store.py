@@ -60,6 +60,7 @@ from graph.model import (
 from graph.paging import SortValue, after_key, check_first, order_cursor, page
 from graph.sql.intros import SqlIntros
 from graph.sql.keyset import by_key
+from graph.sql.outbox import add_outbox
 from graph.sql.tables import (
     GRAPH_TABLES,
     LIVE_STATUSES,
@@ -74,6 +75,7 @@ from graph.sql.tables import (
 )
 from graph.sql.touches import SqlTouches
 from graph.sql.webhooks import SqlWebhooks
+from graph.webhooks import OutboxEvent
 
 T = TypeVar("T")
 
@@ -342,6 +344,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
         *,
         expected_state: KeyState,
         at: datetime,
+        outbox: Sequence[OutboxEvent] = (),
     ) -> list[UpsertResult]:
         prepared = _prepare_upserts(rows, expected_state)  # BadInput before any write
         if not prepared:
@@ -380,6 +383,8 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             state = await self._key_state(session, lock="share")
             if state != expected_state:
                 raise Conflict("the key state changed; hash the keys again and retry")
+            # The announcements first: any later failure of the write takes them back too.
+            await add_outbox(session, outbox)
             existing: set[str] = set()
             if not postgres:  # serialized writers: what exists now exists at the insert
                 for chunk in _chunks([p.row.crm_id for p in prepared]):
@@ -422,7 +427,9 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             for row in rows
         ]
 
-    async def delete_accounts(self, acting_org: str, crm_ids: Sequence[str]) -> list[str]:
+    async def delete_accounts(
+        self, acting_org: str, crm_ids: Sequence[str], *, outbox: Sequence[OutboxEvent] = ()
+    ) -> list[str]:
         deleted: list[str] = []
         # Populations and key links go by ON DELETE CASCADE; a key no account links to
         # any more is simply no longer among the distinct hashes.
@@ -437,6 +444,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
                 deleted.extend(await session.scalars(statement))
             if deleted:
                 await _bump_accounts_version(session, acting_org)
+                await add_outbox(session, outbox)
         return deleted
 
     async def get_accounts(self, acting_org: str, ids: Sequence[str]) -> dict[str, Account]:

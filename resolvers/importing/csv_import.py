@@ -26,6 +26,7 @@ from graph.errors import BadInput, Conflict
 from graph.model import KeyState
 from graph.port import GraphStore
 from privacy.keyring import Keyring
+from resolvers import overlap_events
 from resolvers.accounts import (
     PreparedBatch,
     RowStatus,
@@ -134,13 +135,21 @@ async def import_csv(
             async def write_oldest() -> None:
                 nonlocal state
                 end, batch, future = ahead.popleft()
+                prepared = await future
+                at = now()
+                # Each batch is its own transaction, and announces its own populations
+                # to partners (OVERLAP webhook events in that transaction): an import
+                # that stops midway has announced exactly the batches it wrote.
+                touched = {p for upsert in prepared.upserts for p in upsert.populations}
+                told = await overlap_events.audience(graph, writer_org=org_id, populations=touched)
+                outbox = overlap_events.outbox_events(org_id, told, at)
                 try:
-                    results = await write_prepared(graph, org_id, await future, now=now())
+                    results = await write_prepared(graph, org_id, prepared, now=at, outbox=outbox)
                 except Conflict:
                     # A rotation step moved the key state: hash this batch again here,
                     # and prepare later ones for the new state.
                     rows = [bound.row(values) for _, values in batch]
-                    results = await write_rows(graph, org_id, keyring, rows, now=now())
+                    results = await write_rows(graph, org_id, keyring, rows, now=at, outbox=outbox)
                     state = await graph.key_state()
                 lines = [line for line, _ in batch]
                 _tally(summary, results, lines, rejects)

@@ -9,12 +9,14 @@ import pytest
 
 from graph.errors import BadInput
 from graph.factory import open_store
+from graph.model import PartnershipStatus, SharingLevel, SharingRule
 from graph.port import ResettableStore
+from graph.webhooks import WebhookEventType
 from privacy.keyring import Keyring
 from resolvers.importing.csv_import import import_csv
 from resolvers.importing.mapping import PRESETS, with_overrides
 from tests.api.startup_helpers import run_tandem
-from tests.factories import at, make_org
+from tests.factories import at, make_org, make_partnership
 
 KEYRING = Keyring.from_secrets({1: b"k" * 32})
 SALESFORCE_HEADER = ["Account ID", "Account Name", "Website", "Type", "Account Owner", "Industry"]
@@ -72,6 +74,46 @@ async def test_salesforce_preset_imports_with_rejects_by_line(
     accounts = (await sqlite_store.list_accounts(org.id, first=1)).items
     assert accounts[0].populations == ("CUSTOMER",)
     assert accounts[0].fields == (("Industry", "Retail"),)
+    await sqlite_store.close()
+
+
+async def test_each_batch_announces_overlap_to_partners_in_its_transaction(
+    sqlite_store: ResettableStore, tmp_path: Path
+) -> None:
+    writer, partner, hidden = make_org("W"), make_org("P"), make_org("H")
+    for org in (writer, partner, hidden):
+        await sqlite_store.create_org(org)
+    for other, level in ((partner, SharingLevel.COUNTS), (hidden, SharingLevel.HIDDEN)):
+        p = await sqlite_store.insert_partnership(make_partnership(writer, other))
+        await sqlite_store.transition_partnership(
+            other.id,
+            p.id,
+            expected=[PartnershipStatus.INVITED],
+            new_status=PartnershipStatus.ACTIVE,
+            at=at(0),
+        )
+        await sqlite_store.put_sharing_rule(
+            SharingRule(writer.id, other.id, "CUSTOMER", level, (), at(0))
+        )
+    path = salesforce_file(tmp_path / "sf.csv", 5, bad_every=0)
+    summary = await import_csv(
+        sqlite_store,
+        KEYRING,
+        org_id=writer.id,
+        path=path,
+        columns=PRESETS["salesforce"],
+        rejects_path=tmp_path / "rejects.csv",
+        checkpoint_path=tmp_path / "cp",
+        now=lambda: at(1),
+        batch_size=2,
+    )
+    assert summary.created == 5
+    events = (await sqlite_store.list_outbox(partner.id, first=10)).items
+    assert [e.event_type for e in events] == [WebhookEventType.OVERLAP] * 3  # one per batch
+    assert {e.payload["partner_org_id"] for e in events} == {writer.id}
+    assert {tuple(e.payload["populations"] or ()) for e in events} == {("CUSTOMER",)}
+    assert (await sqlite_store.list_outbox(hidden.id, first=10)).items == []
+    assert (await sqlite_store.list_outbox(writer.id, first=10)).items == []
     await sqlite_store.close()
 
 

@@ -5,6 +5,7 @@ real HTTP receiver on 127.0.0.1 that fails on purpose, and the record read back.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -469,3 +470,114 @@ def test_the_app_dispatches_by_itself(sqlite_url: str, receiver: Receiver) -> No
 
 async def _migrated(_: Stores) -> None:
     return None
+
+
+# --- OVERLAP: account writes, through the outbox ------------------------------------------
+
+UPSERT = """mutation($rows: [AccountRowInput!]!) { upsertAccounts(input: {rows: $rows}) {
+  created updated rejected } }"""
+DELETE_ACCOUNTS = """mutation($ids: [String!]!) { deleteAccounts(input: {crmIds: $ids}) {
+  deletedCrmIds errors { code } } }"""
+END_PARTNERSHIP = """mutation($p: ID!) { endPartnership(input: {partnershipId: $p}) {
+  partnership { status } errors { code } } }"""
+
+
+def account_row(crm: str, *populations: str) -> dict[str, Any]:
+    return {"crmId": crm, "name": crm, "domains": [f"{crm}.com"], "populations": list(populations)}
+
+
+def overlap_bodies(hooks: Hooks, path: str) -> list[dict[str, Any]]:
+    hooks.assert_signed(path)
+    bodies = [json.loads(r.body) for r in hooks.receiver.at(path)]
+    assert all(b["type"] == "OVERLAP" for b in bodies)
+    return bodies
+
+
+def test_overlap_events_reach_partners_that_may_see_the_population(hooks: Hooks) -> None:
+    world, receiver = hooks.world, hooks.receiver
+    world.add_org("r", OrgType.RESELLER)
+    world.add_user("r", "r")
+    world.add_user("v-viewer", "v", Role.READ_ONLY)
+    ended = world.partner("v", "r", "r")
+    world.share("v", "p", "CUSTOMER", "COUNTS")  # PROSPECT stays HIDDEN to p
+    world.share("v", "r", "CUSTOMER", "OVERLAPS")
+    world.share("v", "r", "PROSPECT", "COUNTS")
+    world.share("p", "v", "CUSTOMER", "COUNTS")  # for p's own writes, below
+    for who in ("v", "p", "r", "o"):
+        hooks.register(who, f"/{who}", "OVERLAP", "DEAL_REGISTRATION", "INTRODUCTION")
+
+    # HIDDEN to p: p hears nothing; r may see PROSPECT at COUNTS.
+    body = world.gql("v", UPSERT, rows=[account_row("hid-1", "PROSPECT")])
+    assert body["data"]["upsertAccounts"]["created"] == 1, body
+    hooks.rounds_until(lambda: hooks.pending("v", "p", "r", "o") == 0)
+    assert receiver.at("/p") == []
+    [to_r] = overlap_bodies(hooks, "/r")
+    assert to_r["orgId"] == world.orgs["r"]
+    assert to_r["data"]["populations"] == ["PROSPECT"]
+
+    # A shared population: p is told, of that population only, signed; never the writer.
+    body = world.gql(
+        "v", UPSERT, rows=[account_row("c-1", "CUSTOMER"), account_row("h-2", "PROSPECT")]
+    )
+    assert body["data"]["upsertAccounts"]["created"] == 2, body
+    hooks.rounds_until(lambda: hooks.pending("v", "p", "r", "o") == 0)
+    [to_p] = overlap_bodies(hooks, "/p")
+    assert to_p["orgId"] == world.orgs["p"]
+    assert set(to_p["data"]) == {"partner_org_id", "populations", "at"}  # no identity
+    assert to_p["data"]["partner_org_id"] == world.orgs["v"]
+    assert to_p["data"]["populations"] == ["CUSTOMER"]
+    assert b"c-1" not in receiver.at("/p")[0].body
+    assert [b["data"]["populations"] for b in overlap_bodies(hooks, "/r")] == [
+        ["PROSPECT"],
+        ["CUSTOMER", "PROSPECT"],
+    ]
+    assert receiver.at("/v") == []  # the writer's own endpoint
+    assert receiver.at("/o") == []  # not a partner
+    (p_delivery,) = hooks.deliveries("p")
+    assert (p_delivery["eventType"], p_delivery["status"]) == ("OVERLAP", "SUCCEEDED")
+
+    # p's write reaches v (p shares CUSTOMER with v), not p itself nor r.
+    world.gql("p", UPSERT, rows=[account_row("pc-1", "CUSTOMER")])
+    hooks.rounds_until(lambda: hooks.pending("v", "p", "r", "o") == 0)
+    [to_v] = overlap_bodies(hooks, "/v")
+    assert to_v["data"]["partner_org_id"] == world.orgs["p"]
+    assert len(receiver.at("/p")) == 1
+    assert len(receiver.at("/r")) == 2
+
+    # Refused or empty writes, and writes by an org with no partners, announce nothing.
+    baseline = len(receiver.received)
+    assert (
+        world.gql("o", UPSERT, rows=[account_row("oc-1", "CUSTOMER")])["data"]["upsertAccounts"][
+            "created"
+        ]
+        == 1
+    )
+    forbidden = world.gql("v-viewer", UPSERT, rows=[account_row("c-9", "CUSTOMER")])
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    invalid = world.gql(
+        "v", UPSERT, rows=[{"crmId": "c-8", "name": "x", "populations": ["CUSTOMER"]}]
+    )
+    assert invalid["data"]["upsertAccounts"]["rejected"] == 1  # no usable key
+    nothing = world.gql("v", DELETE_ACCOUNTS, ids=["no-such-account"])
+    assert nothing["data"]["deleteAccounts"]["deletedCrmIds"] == []
+    assert hooks.round().fanned_out == 0
+    assert len(receiver.received) == baseline
+
+    # A delete announces every population the partner may see at COUNTS or above.
+    deleted = world.gql("v", DELETE_ACCOUNTS, ids=["c-1"])
+    assert deleted["data"]["deleteAccounts"]["deletedCrmIds"] == ["c-1"]
+    hooks.rounds_until(lambda: hooks.pending("v", "p", "r", "o") == 0)
+    assert [b["data"]["populations"] for b in overlap_bodies(hooks, "/p")] == [
+        ["CUSTOMER"],
+        ["CUSTOMER"],
+    ]
+    assert len(receiver.at("/r")) == 3
+    assert len(receiver.at("/v")) == 1
+
+    # Once the partnership has ended, r hears nothing more; p still does.
+    assert world.gql("v", END_PARTNERSHIP, p=ended)["data"]["endPartnership"]["errors"] == []
+    world.gql("v", UPSERT, rows=[account_row("c-2", "CUSTOMER", "PROSPECT")])
+    hooks.rounds_until(lambda: hooks.pending("v", "p", "r", "o") == 0)
+    assert len(receiver.at("/r")) == 3
+    assert len(overlap_bodies(hooks, "/p")) == 3
+    assert receiver.at("/o") == []
