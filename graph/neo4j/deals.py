@@ -34,6 +34,7 @@ from graph.errors import BadInput
 from graph.model import Account, HashedKey, Page
 from graph.neo4j import deal_cypher as q
 from graph.neo4j.records import Row, account_from, to_datetime, to_optional_datetime
+from graph.neo4j.statements import check_aware, fetch_rows
 from graph.neo4j.webhooks import add_outbox
 from graph.outbox import deal_events
 from graph.paging import check_first, page
@@ -41,24 +42,6 @@ from graph.paging import check_first, page
 T = TypeVar("T")
 
 LIVE = [str(s) for s in DealStatus if s.is_live]
-
-# Writers of one claim key queue on its node's write lock. Deadlocks between different
-# writers (a lock-order clash, or the lock manager's racy detection) are transient; the
-# driver's retry budget is short (5 s), so deal writes keep retrying transient errors
-# for this long before giving up with StoreUnavailable, never a driver error.
-
-
-async def _rows(
-    tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
-) -> list[Any]:
-    """Run one statement and collect its `row` column (a map or a plain value)."""
-    result = await tx.run(query, params)
-    return [record["row"] async for record in result]
-
-
-def _check_aware(value: datetime, field: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise BadInput("timestamps must be timezone-aware", field=field)
 
 
 def _to_date(value: Any) -> date:
@@ -78,9 +61,9 @@ def _money(value: Decimal) -> str:
 
 
 def opportunity_params(row: OpportunityUpsert) -> dict[str, Any]:
-    _check_aware(row.created_at, "created_at")
+    check_aware(row.created_at, "created_at")
     if row.closed_at is not None:
-        _check_aware(row.closed_at, "closed_at")
+        check_aware(row.closed_at, "closed_at")
     return {
         "crm_id": row.crm_id,
         "new_id": row.new_id,
@@ -148,7 +131,7 @@ def registration_params(r: DealRegistration) -> dict[str, Any]:
     for name in ("registered_at", "updated_at", "decided_at", "expires_at"):
         value = getattr(r, name)
         if value is not None:
-            _check_aware(value, name)
+            check_aware(value, name)
     return {
         "id": r.id,
         "vendor_org": r.vendor_org,
@@ -203,7 +186,7 @@ def registration_from(row: Row) -> DealRegistration:
 
 
 def transition_params(t: DealTransition) -> dict[str, Any]:
-    _check_aware(t.at, "at")
+    check_aware(t.at, "at")
     return {
         "registration_id": t.registration_id,
         "at": t.at,
@@ -234,14 +217,16 @@ async def _lock_claims(tx: AsyncManagedTransaction, keys: Sequence[str]) -> dict
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    nodes = {r["key"]: r["node"] for r in await _rows(tx, q.CLAIM_NODES, {"keys": wanted})}
+    nodes = {r["key"]: r["node"] for r in await fetch_rows(tx, q.CLAIM_NODES, {"keys": wanted})}
     if nodes:
-        await _rows(tx, q.LOCK_CLAIM_NODES, {"nodes": [nodes[k] for k in wanted if k in nodes]})
+        await fetch_rows(
+            tx, q.LOCK_CLAIM_NODES, {"nodes": [nodes[k] for k in wanted if k in nodes]}
+        )
     missing = [key for key in wanted if key not in nodes]
     if missing:
         # A concurrent creator makes this a ConstraintError; the store's transaction
         # runner retries the whole work function, which then finds the node.
-        created = await _rows(tx, q.CREATE_CLAIMS, {"keys": missing})
+        created = await fetch_rows(tx, q.CREATE_CLAIMS, {"keys": missing})
         nodes.update({r["key"]: r["node"] for r in created})
     return nodes
 
@@ -296,7 +281,7 @@ class Neo4jDeals:
     async def upsert_opportunities(
         self, acting_org: str, rows: Sequence[OpportunityUpsert], *, at: datetime
     ) -> list[OpportunityWrite]:
-        _check_aware(at, "at")
+        check_aware(at, "at")
         seen: set[str] = set()
         for row in rows:
             if row.crm_id in seen:
@@ -307,12 +292,14 @@ class Neo4jDeals:
         params = [opportunity_params(row) for row in rows]
 
         async def work(tx: AsyncManagedTransaction) -> dict[str, Row]:
-            found = await _rows(tx, q.OPPORTUNITY_ACCOUNTS, {"org": acting_org, "rows": params})
+            found = await fetch_rows(
+                tx, q.OPPORTUNITY_ACCOUNTS, {"org": acting_org, "rows": params}
+            )
             writable = {r["crm_id"] for r in found if r["account_id"] is not None}
             todo = [p for p in params if p["crm_id"] in writable]
             if not todo:
                 return {}
-            written = await _rows(
+            written = await fetch_rows(
                 tx, q.UPSERT_OPPORTUNITIES, {"org": acting_org, "rows": todo, "at": at}
             )
             return {r["crm_id"]: r for r in written}
@@ -372,7 +359,7 @@ class Neo4jDeals:
     async def open_opportunities(
         self, acting_org: str, account_id: str, *, created_before: datetime
     ) -> list[Opportunity]:
-        _check_aware(created_before, "created_before")
+        check_aware(created_before, "created_before")
         rows = await self._read(
             q.OPEN_OPPORTUNITIES, org=acting_org, account=account_id, before=created_before
         )
@@ -387,16 +374,16 @@ class Neo4jDeals:
         closed_at: datetime,
         at: datetime,
     ) -> Opportunity | None:
-        _check_aware(closed_at, "closed_at")
-        _check_aware(at, "at")
+        check_aware(closed_at, "closed_at")
+        check_aware(at, "at")
         if status is OpportunityStatus.OPEN:
             raise BadInput("an opportunity closes WON or LOST", field="status")
         params = {"org": acting_org, "id": opportunity_id}
 
         async def work(tx: AsyncManagedTransaction) -> Opportunity | None:
-            if not await _rows(tx, q.LOCK_OPPORTUNITY, params):
+            if not await fetch_rows(tx, q.LOCK_OPPORTUNITY, params):
                 return None
-            rows = await _rows(
+            rows = await fetch_rows(
                 tx,
                 q.CLOSE_OPPORTUNITY,
                 {**params, "status": str(status), "closed_at": closed_at, "at": at},
@@ -413,7 +400,7 @@ class Neo4jDeals:
         at: datetime,
         limit: int,
     ) -> list[DealRegistration]:
-        _check_aware(at, "at")
+        check_aware(at, "at")
         moves = [
             {"opp": str(opp), "from": str(old), "to": str(new)}
             for opp, mapping in outcomes.items()
@@ -425,11 +412,11 @@ class Neo4jDeals:
         async def work(tx: AsyncManagedTransaction) -> list[DealRegistration]:
             if opportunity_ids is None:
                 froms = sorted({m["from"] for m in moves})
-                candidates = await _rows(
+                candidates = await fetch_rows(
                     tx, q.SETTLE_CANDIDATES_ANY, {"moves": moves, "froms": froms, "limit": limit}
                 )
             else:
-                candidates = await _rows(
+                candidates = await fetch_rows(
                     tx,
                     q.SETTLE_CANDIDATES,
                     {
@@ -442,7 +429,9 @@ class Neo4jDeals:
                 return []
             await _lock_claims(tx, [c["key"] for c in candidates])
             ids = [c["id"] for c in candidates]
-            rows = await _rows(tx, q.SETTLE_REGISTRATIONS, {"ids": ids, "moves": moves, "at": at})
+            rows = await fetch_rows(
+                tx, q.SETTLE_REGISTRATIONS, {"ids": ids, "moves": moves, "at": at}
+            )
             await add_outbox(
                 tx,
                 [
@@ -513,7 +502,7 @@ class Neo4jDeals:
             # Each attempt decides afresh from what it reads under the claim lock, so a
             # retried attempt (deadlock, transient error) is as good as the first.
             await _lock_claims(tx, [key])
-            holders = await _rows(tx, q.CLAIM_HOLDERS, {"key": key, "live": LIVE})
+            holders = await fetch_rows(tx, q.CLAIM_HOLDERS, {"key": key, "live": LIVE})
             expired = [
                 h["id"]
                 for h in holders
@@ -522,7 +511,7 @@ class Neo4jDeals:
                 and to_datetime(h["expires_at"]) <= at
             ]
             if expired:
-                lapsed = await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": expired, "at": at})
+                lapsed = await fetch_rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": expired, "at": at})
                 await _announce(tx, lapsed, DealStatus.APPROVED, at)
             stored = registration
             if registration.status.is_live and len(holders) > len(expired):
@@ -539,7 +528,7 @@ class Neo4jDeals:
                 actor_org=stored.partner_org,
                 actor_user=stored.registered_by,
             )
-            rows = await _rows(
+            rows = await fetch_rows(
                 tx,
                 q.CREATE_REGISTRATION,
                 {
@@ -613,7 +602,7 @@ class Neo4jDeals:
 
         async def work(tx: AsyncManagedTransaction) -> DealRegistration | None:
             await _lock_claims(tx, [current.claim_key, new.claim_key])
-            rows = await _rows(tx, q.UPDATE_REGISTRATION, params)
+            rows = await fetch_rows(tx, q.UPDATE_REGISTRATION, params)
             if not rows:
                 return None
             written = registration_from(rows[0])
@@ -629,23 +618,23 @@ class Neo4jDeals:
                 ),
             )
             if relink:
-                await _rows(tx, q.RELINK_OPPORTUNITY, {"id": current.id})
+                await fetch_rows(tx, q.RELINK_OPPORTUNITY, {"id": current.id})
             return written
 
         return await self._locked_write(work)
 
     async def expire_deals(self, now: datetime, *, limit: int) -> list[DealRegistration]:
-        _check_aware(now, "now")
+        check_aware(now, "now")
         if limit <= 0:
             return []
 
         async def work(tx: AsyncManagedTransaction) -> list[DealRegistration]:
-            candidates = await _rows(tx, q.EXPIRY_CANDIDATES, {"now": now, "limit": limit})
+            candidates = await fetch_rows(tx, q.EXPIRY_CANDIDATES, {"now": now, "limit": limit})
             if not candidates:
                 return []
             await _lock_claims(tx, [c["key"] for c in candidates])
             ids = [c["id"] for c in candidates]
-            rows = await _rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": ids, "at": now})
+            rows = await fetch_rows(tx, q.EXPIRE_REGISTRATIONS, {"ids": ids, "at": now})
             await _announce(tx, rows, DealStatus.APPROVED, now)
             return [registration_from(row) for row in rows]
 

@@ -36,29 +36,12 @@ from graph.neo4j.records import (
     to_datetime,
     to_optional_datetime,
 )
+from graph.neo4j.statements import check_aware, fetch_rows
 from graph.neo4j.webhooks import add_outbox
 from graph.outbox import ask_events, introduction_events
 from graph.paging import check_first, page
 
 T = TypeVar("T")
-
-# Writers of one introduction or ask queue on its node's write lock, and concurrent
-# inserts of one pair on the open_pair index entry. Deadlocks (transient) are retried
-# past the driver's short budget for this long, then StoreUnavailable; never a driver
-# error reaches the caller.
-
-
-async def _rows(
-    tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
-) -> list[Any]:
-    """Run one statement and collect its `row` column (a map or a plain value)."""
-    result = await tx.run(query, params)
-    return [record["row"] async for record in result]
-
-
-def _check_aware(value: datetime | None, field: str) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise BadInput("timestamps must be timezone-aware", field=field)
 
 
 # --- records --------------------------------------------------------------------------
@@ -66,7 +49,7 @@ def _check_aware(value: datetime | None, field: str) -> None:
 
 def introduction_params(i: Introduction) -> dict[str, Any]:
     for name in ("created_at", "updated_at", "expires_at", "forwarded_at", "decided_at"):
-        _check_aware(getattr(i, name), name)
+        check_aware(getattr(i, name), name)
     return {
         "id": i.id,
         "requester_org": i.requester_org,
@@ -110,7 +93,7 @@ def introduction_from(row: Row) -> Introduction:
 
 
 def edge_params(e: IntroducedEdge) -> dict[str, Any]:
-    _check_aware(e.at, "at")
+    check_aware(e.at, "at")
     return {
         "introduction_id": e.introduction_id,
         "credited_org": e.credited_org,
@@ -132,7 +115,7 @@ def edge_from(row: Row) -> IntroducedEdge:
 
 def ask_params(a: AccountAsk) -> dict[str, Any]:
     for name in ("created_at", "updated_at", "expires_at", "answered_at"):
-        _check_aware(getattr(a, name), name)
+        check_aware(getattr(a, name), name)
     return {
         "id": a.id,
         "requester_org": a.requester_org,
@@ -175,11 +158,11 @@ def ask_from(row: Row) -> AccountAsk:
 async def _lock(tx: AsyncManagedTransaction, find: LiteralString, id_: str) -> str | None:
     """Find a node by id (read-only), then hold its write lock until commit by element
     id. Returns the element id, None when there is no such node."""
-    found = await _rows(tx, find, {"id": id_})
+    found = await fetch_rows(tx, find, {"id": id_})
     if not found:
         return None
     node = str(found[0])
-    await _rows(tx, q.LOCK_NODES, {"nodes": [node]})
+    await fetch_rows(tx, q.LOCK_NODES, {"nodes": [node]})
     return node
 
 
@@ -239,8 +222,8 @@ class Neo4jIntros:
             if not others:
                 return [], []
             # One row each: a list of [org, n] pairs.
-            [overlap] = await _rows(tx, q.CUSTOMER_OVERLAP, params)
-            [won] = await _rows(tx, q.CO_WON_DEALS, params)
+            [overlap] = await fetch_rows(tx, q.CUSTOMER_OVERLAP, params)
+            [won] = await fetch_rows(tx, q.CO_WON_DEALS, params)
             return overlap, won
 
         overlap, won = await self._transaction(work, write=False)
@@ -253,23 +236,23 @@ class Neo4jIntros:
     async def set_block(
         self, acting_org: str, other_org: str, blocked: bool, *, at: datetime
     ) -> bool:
-        _check_aware(at, "at")
+        check_aware(at, "at")
         if acting_org == other_org:
             raise BadInput("an org cannot block itself", field="other_org")
 
         async def work(tx: AsyncManagedTransaction) -> bool:
-            found = await _rows(tx, q.ORGS_EXIST, {"ids": [acting_org, other_org]})
+            found = await fetch_rows(tx, q.ORGS_EXIST, {"ids": [acting_org, other_org]})
             if len(set(found)) < 2:
                 raise NotFound("both orgs of a block must exist")
             # Concurrent blockers of one org queue on its node's lock, so the existence
             # check and the write below see the last committed state.
-            [node] = await _rows(tx, q.FIND_ORG, {"id": acting_org})
-            await _rows(tx, q.LOCK_NODES, {"nodes": [node]})
+            [node] = await fetch_rows(tx, q.FIND_ORG, {"id": acting_org})
+            await fetch_rows(tx, q.LOCK_NODES, {"nodes": [node]})
             params: dict[str, Any] = {"org": acting_org, "other": other_org}
             if blocked:
-                [changed] = await _rows(tx, q.BLOCK, {**params, "at": at})
+                [changed] = await fetch_rows(tx, q.BLOCK, {**params, "at": at})
                 return bool(changed)
-            [removed] = await _rows(tx, q.UNBLOCK, params)
+            [removed] = await fetch_rows(tx, q.UNBLOCK, params)
             return int(removed) > 0
 
         return await self._locked_write(work, constraint_is_answer=True)
@@ -288,7 +271,7 @@ class Neo4jIntros:
         params = introduction_params(introduction)
 
         async def work(tx: AsyncManagedTransaction) -> Introduction:
-            rows = await _rows(tx, q.INSERT_INTRODUCTION, {"intro": params})
+            rows = await fetch_rows(tx, q.INSERT_INTRODUCTION, {"intro": params})
             written = introduction_from(rows[0])
             await add_outbox(tx, introduction_events(written, None))
             return written
@@ -345,7 +328,7 @@ class Neo4jIntros:
             node = await _lock(tx, q.FIND_INTRODUCTION, current.id)
             if node is None:
                 return None
-            rows = await _rows(
+            rows = await fetch_rows(
                 tx,
                 q.UPDATE_INTRODUCTION,
                 {"node": node, "expected": str(current.status), "intro": params},
@@ -378,7 +361,7 @@ class Neo4jIntros:
             node = await _lock(tx, q.FIND_INTRODUCTION, current.id)
             if node is None:
                 return None
-            rows = await _rows(
+            rows = await fetch_rows(
                 tx,
                 q.UPDATE_INTRODUCTION,
                 {"node": node, "expected": str(current.status), "intro": params},
@@ -387,9 +370,9 @@ class Neo4jIntros:
                 return None
             # Raising rolls the transaction back: nothing is written. A live one created
             # concurrently fails the insert on the live_key constraint (Conflict too).
-            if await _rows(tx, cypher.LIVE_PARTNERSHIP, {"live_key": live_key}):
+            if await fetch_rows(tx, cypher.LIVE_PARTNERSHIP, {"live_key": live_key}):
                 raise Conflict("the pair already has a live partnership")
-            if not await _rows(tx, q.ACCEPT_WRITES, {"p": p, "edge": e}):
+            if not await fetch_rows(tx, q.ACCEPT_WRITES, {"p": p, "edge": e}):
                 raise NotFound("the orgs of the introduction must exist")
             written = introduction_from(rows[0])
             await add_outbox(tx, introduction_events(written, current.status))
@@ -398,17 +381,17 @@ class Neo4jIntros:
         return await self._locked_write(work, constraint_is_answer=True)
 
     async def expire_introductions(self, now: datetime, *, limit: int) -> list[Introduction]:
-        _check_aware(now, "now")
+        check_aware(now, "now")
         if limit <= 0:
             return []
 
         async def work(tx: AsyncManagedTransaction) -> list[Introduction]:
-            candidates = await _rows(tx, q.EXPIRY_CANDIDATES, {"now": now, "limit": limit})
+            candidates = await fetch_rows(tx, q.EXPIRY_CANDIDATES, {"now": now, "limit": limit})
             if not candidates:
                 return []
             nodes = sorted(str(c["node"]) for c in candidates)
-            await _rows(tx, q.LOCK_NODES, {"nodes": nodes})
-            rows = await _rows(tx, q.EXPIRE_INTRODUCTIONS, {"nodes": nodes, "now": now})
+            await fetch_rows(tx, q.LOCK_NODES, {"nodes": nodes})
+            rows = await fetch_rows(tx, q.EXPIRE_INTRODUCTIONS, {"nodes": nodes, "now": now})
             expired = [
                 (introduction_from(row), IntroStatus(row["previous_status"])) for row in rows
             ]
@@ -423,7 +406,7 @@ class Neo4jIntros:
         return to_optional_datetime(rows[0]) if rows else None
 
     async def requests_since(self, acting_org: str, since: datetime) -> int:
-        _check_aware(since, "since")
+        check_aware(since, "since")
         rows = await self._read(q.REQUESTS_SINCE, org=acting_org, since=since)
         count: Any = rows[0]  # a plain value, not a map
         return int(count)
@@ -440,7 +423,7 @@ class Neo4jIntros:
         params = ask_params(ask)
 
         async def work(tx: AsyncManagedTransaction) -> AccountAsk:
-            rows = await _rows(tx, q.INSERT_ASK, {"ask": params})
+            rows = await fetch_rows(tx, q.INSERT_ASK, {"ask": params})
             written = ask_from(rows[0])
             await add_outbox(tx, ask_events(written, None))
             return written
@@ -485,7 +468,7 @@ class Neo4jIntros:
             node = await _lock(tx, q.FIND_ASK, current.id)
             if node is None:
                 return None
-            rows = await _rows(
+            rows = await fetch_rows(
                 tx, q.UPDATE_ASK, {"node": node, "expected": str(current.status), "ask": params}
             )
             if not rows:
@@ -497,17 +480,17 @@ class Neo4jIntros:
         return await self._locked_write(work, constraint_is_answer=True)
 
     async def expire_asks(self, now: datetime, *, limit: int) -> list[AccountAsk]:
-        _check_aware(now, "now")
+        check_aware(now, "now")
         if limit <= 0:
             return []
 
         async def work(tx: AsyncManagedTransaction) -> list[AccountAsk]:
-            candidates = await _rows(tx, q.ASK_EXPIRY_CANDIDATES, {"now": now, "limit": limit})
+            candidates = await fetch_rows(tx, q.ASK_EXPIRY_CANDIDATES, {"now": now, "limit": limit})
             if not candidates:
                 return []
             nodes = sorted(str(c["node"]) for c in candidates)
-            await _rows(tx, q.LOCK_NODES, {"nodes": nodes})
-            rows = await _rows(tx, q.EXPIRE_ASKS, {"nodes": nodes, "now": now})
+            await fetch_rows(tx, q.LOCK_NODES, {"nodes": nodes})
+            rows = await fetch_rows(tx, q.EXPIRE_ASKS, {"nodes": nodes, "now": now})
             expired = [ask_from(row) for row in rows]
             await add_outbox(tx, [e for a in expired for e in ask_events(a, AskStatus.REQUESTED)])
             return expired

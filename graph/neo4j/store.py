@@ -70,6 +70,7 @@ from graph.neo4j.records import (
     sharing_rule_params,
     to_datetime,
 )
+from graph.neo4j.statements import check_aware, fetch_rows
 from graph.neo4j.touches import Neo4jTouches
 from graph.neo4j.webhooks import Neo4jWebhooks, add_outbox
 from graph.paging import after_key, check_first, order_cursor, page
@@ -78,22 +79,6 @@ from graph.webhooks import OutboxEvent
 T = TypeVar("T")
 
 LIVE_STATUSES = [str(s) for s in PartnershipStatus if s.is_live]
-
-
-async def _rows(
-    tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
-) -> list[Row]:
-    """Run one statement and collect its `row` column."""
-    result = await tx.run(query, params)
-    return [record["row"] async for record in result]
-
-
-async def _scalars(
-    tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
-) -> list[Any]:
-    """Run one statement whose `row` column is a plain value, not a map."""
-    result = await tx.run(query, params)
-    return [record["row"] async for record in result]
 
 
 async def _consume(
@@ -110,14 +95,9 @@ def _convert(rows: list[Row], first: int, convert: Callable[[Row], T]) -> list[T
     return [convert(row) for row in rows[: first + 1]]
 
 
-def _check_aware(at: datetime) -> None:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise BadInput("timestamps must be timezone-aware", field="at")
-
-
 async def _lock_key_state(tx: AsyncManagedTransaction) -> KeyState:
     """Take the key-state lock (held until the transaction ends) and read the state."""
-    rows = await _rows(tx, cypher.LOCK_KEY_STATE, {})
+    rows = await fetch_rows(tx, cypher.LOCK_KEY_STATE, {})
     return key_state_from(rows[0])
 
 
@@ -130,7 +110,10 @@ async def _delete_orphan_keys(tx: AsyncManagedTransaction, hashes: set[str]) -> 
 # creating the KeyState node itself (two first-ever writers) or from a caller's clash
 # (a reused account id); the first goes away on retry, the second stays a Conflict.
 _CONSTRAINT_RETRIES = 3
-# How long a locked write keeps retrying deadlocks before telling the caller to retry.
+# Writers of one claim, introduction, ask or delivery queue on its node's write lock.
+# Deadlocks between writers (a lock-order clash, or the lock manager's racy detection)
+# are transient, and the driver's own retry budget is short (5 s): a locked write keeps
+# retrying them for this long, then says StoreUnavailable, never a driver error.
 TRANSIENT_RETRY_SECONDS = 60.0
 
 
@@ -173,12 +156,12 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
     async def _read(self, query: LiteralString, **params: Any) -> list[Row]:
         with domain_errors(self._server, self._database):
             async with self._driver.session(database=self._database) as session:
-                return await session.execute_read(_rows, query, params)
+                return await session.execute_read(fetch_rows, query, params)
 
     async def _write(self, query: LiteralString, **params: Any) -> list[Row]:
         with domain_errors(self._server, self._database):
             async with self._driver.session(database=self._database) as session:
-                return await session.execute_write(_rows, query, params)
+                return await session.execute_write(fetch_rows, query, params)
 
     async def _transaction(
         self,
@@ -386,7 +369,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
         at: datetime,
         outbox: Sequence[OutboxEvent] = (),
     ) -> list[UpsertResult]:
-        _check_aware(at)
+        check_aware(at, "at")
         seen: set[str] = set()
         for row in rows:
             if row.crm_id in seen:
@@ -399,13 +382,13 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             state = await _lock_key_state(tx)
             if state != expected_state:
                 raise Conflict("the key state changed; hash the keys again and retry")
-            [org] = await _rows(tx, cypher.ORG_EXISTS, {"org": acting_org})
+            [org] = await fetch_rows(tx, cypher.ORG_EXISTS, {"org": acting_org})
             if not org["exists"]:
                 raise NotFound(f"no org {acting_org!r}")
             # The announcements first: any later failure of the write takes them back too.
             await add_outbox(tx, outbox)
             params = [account_params(row, state) for row in rows]
-            found = await _rows(
+            found = await fetch_rows(
                 tx, cypher.EXISTING_ACCOUNTS, {"org": acting_org, "crm_ids": list(seen)}
             )
             existing = {r["crm_id"]: str(r["id"]) for r in found}
@@ -416,7 +399,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
                     tx, cypher.CREATE_ACCOUNTS, {"org": acting_org, "rows": new, "at": at}
                 )
             if old:
-                unlinked = await _scalars(
+                unlinked = await fetch_rows(
                     tx, cypher.REPLACE_ACCOUNTS, {"org": acting_org, "rows": old, "at": at}
                 )
                 await _delete_orphan_keys(tx, {h for hs in unlinked for h in hs})
@@ -443,7 +426,9 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
         async def work(tx: AsyncManagedTransaction) -> list[str]:
             # The lock keeps a concurrent upsert from linking a key this deletes.
             await _lock_key_state(tx)
-            rows = await _rows(tx, cypher.DELETE_ACCOUNTS, {"org": acting_org, "crm_ids": unique})
+            rows = await fetch_rows(
+                tx, cypher.DELETE_ACCOUNTS, {"org": acting_org, "crm_ids": unique}
+            )
             await _delete_orphan_keys(tx, {h for r in rows for h in r["hs"]})
             if rows:
                 await _consume(tx, cypher.BUMP_ACCOUNTS_VERSION, {"org": acting_org})
@@ -490,10 +475,10 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
         async def work(tx: AsyncManagedTransaction) -> int:
             if population is None:
                 params = {"org": acting_org}
-                [count] = await _scalars(tx, cypher.COUNT_ACCOUNTS, params)
+                [count] = await fetch_rows(tx, cypher.COUNT_ACCOUNTS, params)
             else:
                 params = {"org": acting_org, "population": population}
-                [count] = await _scalars(tx, cypher.COUNT_ACCOUNTS_IN_POPULATION, params)
+                [count] = await fetch_rows(tx, cypher.COUNT_ACCOUNTS_IN_POPULATION, params)
             return int(count)
 
         return await self._transaction(work, write=False)
@@ -524,7 +509,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             # Versions first, then the matrix (see graph/matrix_cache.py).
             orgs = {
                 row["id"]: (int(row["version"]), int(row["n"]))
-                for row in await _rows(
+                for row in await fetch_rows(
                     tx, cypher.ACCOUNTS_VERSIONS, {"orgs": [acting_org, partner_org]}
                 )
             }
@@ -536,7 +521,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             # The walk costs about the start side's accounts: start from the smaller one.
             swap = sizes.get(partner_org, 0) < sizes.get(acting_org, 0)
             start, other = (partner_org, acting_org) if swap else (acting_org, partner_org)
-            rows = await _rows(
+            rows = await fetch_rows(
                 tx, cypher.OVERLAP_MATRIX, {"org": start, "other": other, "kinds": wanted}
             )
             cells = [OverlapCell(str(r["p"]), str(r["q"]), int(r["a"]), int(r["b"])) for r in rows]
@@ -627,12 +612,12 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
         check_first(first)
 
         async def work(tx: AsyncManagedTransaction) -> list[str]:
-            [row] = await _rows(tx, cypher.KEY_STATE, {})
+            [row] = await fetch_rows(tx, cypher.KEY_STATE, {})
             state = key_state_from(row)
             if state.target_version is None or first == 0:
                 return []
             params = {"active": state.active_version, "after": state.cursor or "", "limit": first}
-            return [str(h) for h in await _scalars(tx, cypher.KEYS_TO_ROTATE, params)]
+            return [str(h) for h in await fetch_rows(tx, cypher.KEYS_TO_ROTATE, params)]
 
         return await self._transaction(work, write=False)
 
@@ -647,7 +632,7 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             if state.cursor is not None and cursor < state.cursor:
                 raise Conflict("the cursor may only move forward")
             pairs = [{"old": old, "new": new} for old, new in rewraps]
-            [count] = await _scalars(
+            [count] = await fetch_rows(
                 tx,
                 cypher.REWRAP_KEYS,
                 {"pairs": pairs, "active": state.active_version, "target": state.target_version},
@@ -663,7 +648,9 @@ class Neo4jStore(Neo4jDeals, Neo4jIntros, Neo4jTouches, Neo4jWebhooks):
             state = await _lock_key_state(tx)
             if state.target_version is None:
                 raise Conflict("no key rotation is under way")
-            left = await _rows(tx, cypher.ANY_KEY_AT_VERSION, {"version": state.active_version})
+            left = await fetch_rows(
+                tx, cypher.ANY_KEY_AT_VERSION, {"version": state.active_version}
+            )
             if left:
                 raise Conflict("keys are left at the old version; rewrap them first")
             done = KeyState(active_version=state.target_version)

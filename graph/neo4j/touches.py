@@ -20,6 +20,7 @@ from graph.model import Page
 from graph.neo4j import touch_cypher as q
 from graph.neo4j.deals import opportunity_from
 from graph.neo4j.records import Row, to_datetime
+from graph.neo4j.statements import check_aware, fetch_rows
 from graph.paging import check_first, page
 from graph.touch_port import TouchSide
 from graph.touches import InfluencePath, PathStep, Touch, TouchKind, TouchStatus, TouchWrite
@@ -27,19 +28,6 @@ from graph.touches import InfluencePath, PathStep, Touch, TouchKind, TouchStatus
 T = TypeVar("T")
 
 _ONE = Decimal(1)
-
-
-async def _rows(
-    tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
-) -> list[Any]:
-    """Run one statement and collect its `row` column (a map or a plain value)."""
-    result = await tx.run(query, params)
-    return [record["row"] async for record in result]
-
-
-def _check_aware(value: datetime, field: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise BadInput("timestamps must be timezone-aware", field=field)
 
 
 def _weight(value: Decimal) -> str:
@@ -56,8 +44,8 @@ def _key(t: Touch) -> tuple[str, str, str]:
 
 
 def touch_params(t: Touch) -> dict[str, Any]:
-    _check_aware(t.at, "at")
-    _check_aware(t.created_at, "created_at")
+    check_aware(t.at, "at")
+    check_aware(t.created_at, "created_at")
     return {
         "id": t.id,
         "vendor_org": t.vendor_org,
@@ -141,7 +129,7 @@ class Neo4jTouches:
         )
 
         async def work(tx: AsyncManagedTransaction) -> list[Row]:
-            return await _rows(tx, q.RECORD_TOUCHES, {"rows": params})
+            return await fetch_rows(tx, q.RECORD_TOUCHES, {"rows": params})
 
         rows = await self._transaction(work, write=True)
         written = {
@@ -205,12 +193,12 @@ class Neo4jTouches:
             return []
 
         async def work(tx: AsyncManagedTransaction) -> list[Row]:
-            found = await _rows(tx, q.FIND_TOUCHES, {"ids": wanted, "vendor": vendor_org})
+            found = await fetch_rows(tx, q.FIND_TOUCHES, {"ids": wanted, "vendor": vendor_org})
             if not found:
                 return []
             nodes = sorted(str(n) for n in found)
-            await _rows(tx, q.LOCK_TOUCHES, {"nodes": nodes})
-            return await _rows(
+            await fetch_rows(tx, q.LOCK_TOUCHES, {"nodes": nodes})
+            return await fetch_rows(
                 tx,
                 q.SET_TOUCH_STATUS,
                 {"nodes": nodes, "expected": str(expected), "status": str(status)},
@@ -231,8 +219,8 @@ class Neo4jTouches:
         after: str | None = None,
     ) -> Page[Opportunity]:
         check_first(first)
-        _check_aware(closed_from, "closed_from")
-        _check_aware(closed_to, "closed_to")
+        check_aware(closed_from, "closed_from")
+        check_aware(closed_to, "closed_to")
         rows = await self._read(
             q.CLOSED_OPPORTUNITIES,
             vendor=vendor_org,
@@ -253,7 +241,7 @@ class Neo4jTouches:
         window: timedelta,
         now: datetime,
     ) -> dict[str, list[InfluencePath]]:
-        _check_aware(now, "now")
+        check_aware(now, "now")
         if max_hops < 0:
             raise BadInput("max_hops must not be negative", field="max_hops")
         wanted = sorted(set(opportunity_ids))
@@ -277,7 +265,7 @@ async def _walk(
 ) -> dict[str, list[InfluencePath]]:
     """Every influence path of the vendor's opportunities among `ids`, unordered: hop 0
     in one statement, then one statement a hop over the frontier's distinct orgs."""
-    [opps] = await _rows(tx, q.PATH_OPPORTUNITIES, {"ids": ids, "vendor": vendor_org})
+    [opps] = await fetch_rows(tx, q.PATH_OPPORTUNITIES, {"ids": ids, "vendor": vendor_org})
     starts: dict[str, datetime] = {}
     bounds: list[dict[str, Any]] = []
     for oid, account_id, status, secs, nanos in opps:
@@ -292,7 +280,7 @@ async def _walk(
     if not bounds:
         return result
 
-    direct = await _rows(tx, q.DIRECT_TOUCHES, {"opps": bounds, "vendor": vendor_org})
+    direct = await fetch_rows(tx, q.DIRECT_TOUCHES, {"opps": bounds, "vendor": vendor_org})
     frontier: list[tuple[str, InfluencePath]] = []
     for r in direct:
         for partner_org, kind, secs, nanos, weight in r["touches"]:
@@ -318,7 +306,7 @@ async def _walk(
             break
         params = [{"org": org, "lo": lo[org], "hi": hi[org]} for org in sorted(lo)]
         edges: dict[str, list[tuple[str, datetime]]] = {}
-        for r in await _rows(tx, q.INTRODUCERS, {"frontier": params}):
+        for r in await fetch_rows(tx, q.INTRODUCERS, {"frontier": params}):
             edges[r["org"]] = [(c, _instant(secs, nanos)) for c, secs, nanos in r["edges"]]
         grown: list[tuple[str, InfluencePath]] = []
         for oid, path in frontier:

@@ -18,6 +18,7 @@ from graph.errors import BadInput
 from graph.model import Page
 from graph.neo4j import webhook_cypher as q
 from graph.neo4j.records import Row, to_datetime, to_optional_datetime
+from graph.neo4j.statements import check_aware, fetch_rows
 from graph.outbox import dump_payload, load_payload, new_record_id
 from graph.paging import after_time_key, check_first, page, time_cursor
 from graph.webhooks import (
@@ -39,24 +40,11 @@ ENDPOINT_DELETED = "endpoint deleted"
 _CANDIDATE_ROUNDS = 8
 
 
-async def _rows(
-    tx: AsyncManagedTransaction, query: LiteralString, params: dict[str, Any]
-) -> list[Any]:
-    """Run one statement and collect its `row` column (a map or a plain value)."""
-    result = await tx.run(query, params)
-    return [record["row"] async for record in result]
-
-
-def _check_aware(value: datetime, field: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise BadInput("timestamps must be timezone-aware", field=field)
-
-
 async def add_outbox(tx: AsyncManagedTransaction, events: Sequence[OutboxEvent]) -> None:
     """Write outbox events in the caller's transaction (the one of the transition)."""
     if not events:
         return
-    await _rows(tx, q.CREATE_OUTBOX_EVENTS, {"events": [_event_params(e) for e in events]})
+    await fetch_rows(tx, q.CREATE_OUTBOX_EVENTS, {"events": [_event_params(e) for e in events]})
 
 
 # --- records --------------------------------------------------------------------------
@@ -83,7 +71,7 @@ def _event_from(row: Row) -> OutboxEvent:
 
 
 def _endpoint_params(e: WebhookEndpoint) -> dict[str, Any]:
-    _check_aware(e.created_at, "created_at")
+    check_aware(e.created_at, "created_at")
     return {
         "id": e.id,
         "org_id": e.org_id,
@@ -157,7 +145,7 @@ class Neo4jWebhooks:
         params = _endpoint_params(endpoint)
 
         async def work(tx: AsyncManagedTransaction) -> WebhookEndpoint:
-            rows = await _rows(tx, q.CREATE_ENDPOINT, {"endpoint": params})
+            rows = await fetch_rows(tx, q.CREATE_ENDPOINT, {"endpoint": params})
             return _endpoint_from(rows[0])
 
         return await self._locked_write(work)
@@ -187,12 +175,12 @@ class Neo4jWebhooks:
         self, acting_org: str, endpoint_id: str
     ) -> WebhookEndpoint | None:
         async def work(tx: AsyncManagedTransaction) -> WebhookEndpoint | None:
-            found = await _rows(tx, q.FIND_ENDPOINT, {"id": endpoint_id, "org": acting_org})
+            found = await fetch_rows(tx, q.FIND_ENDPOINT, {"id": endpoint_id, "org": acting_org})
             if not found:
                 return None
             node = str(found[0])
-            await _rows(tx, q.LOCK_NODES, {"nodes": [node]})
-            rows = await _rows(
+            await fetch_rows(tx, q.LOCK_NODES, {"nodes": [node]})
+            rows = await fetch_rows(
                 tx, q.DEACTIVATE_ENDPOINT, {"node": node, "reason": ENDPOINT_DELETED}
             )
             return _endpoint_from(rows[0]) if rows else None
@@ -214,7 +202,7 @@ class Neo4jWebhooks:
         return Page(items=items, has_next=len(rows) > first, cursors=cursors)
 
     async def fan_out_outbox(self, *, now: datetime, limit: int) -> int:
-        _check_aware(now, "now")
+        check_aware(now, "now")
         if limit <= 0:
             return 0
 
@@ -223,12 +211,12 @@ class Neo4jWebhooks:
             for _ in range(_CANDIDATE_ROUNDS):
                 wanted = limit - len(events)
                 nodes = sorted(
-                    str(n) for n in await _rows(tx, q.FAN_OUT_CANDIDATES, {"limit": wanted})
+                    str(n) for n in await fetch_rows(tx, q.FAN_OUT_CANDIDATES, {"limit": wanted})
                 )
                 if not nodes:
                     break
-                await _rows(tx, q.LOCK_NODES, {"nodes": nodes})
-                rows = await _rows(tx, q.MARK_DISPATCHED, {"nodes": nodes, "now": now})
+                await fetch_rows(tx, q.LOCK_NODES, {"nodes": nodes})
+                rows = await fetch_rows(tx, q.MARK_DISPATCHED, {"nodes": nodes, "now": now})
                 events += [_event_from(row) for row in rows]
                 if len(events) >= limit:
                     break
@@ -237,12 +225,12 @@ class Neo4jWebhooks:
             # Locked once, after every event: a lock order no other writer inverts.
             orgs = sorted({e.org_id for e in events})
             endpoint_nodes = [
-                str(n) for n in await _rows(tx, q.SUBSCRIBED_ENDPOINTS, {"orgs": orgs})
+                str(n) for n in await fetch_rows(tx, q.SUBSCRIBED_ENDPOINTS, {"orgs": orgs})
             ]
             subscribed: dict[str, list[tuple[str, set[str]]]] = {}
             if endpoint_nodes:
-                await _rows(tx, q.LOCK_NODES, {"nodes": endpoint_nodes})
-                for h in await _rows(tx, q.ACTIVE_ENDPOINTS, {"nodes": endpoint_nodes}):
+                await fetch_rows(tx, q.LOCK_NODES, {"nodes": endpoint_nodes})
+                for h in await fetch_rows(tx, q.ACTIVE_ENDPOINTS, {"nodes": endpoint_nodes}):
                     subscribed.setdefault(h["org_id"], []).append(
                         (h["id"], set(h.get("event_types") or ()))
                     )
@@ -265,7 +253,7 @@ class Neo4jWebhooks:
                 if e.event_type.value in types
             ]
             if deliveries:
-                await _rows(tx, q.CREATE_DELIVERIES, {"deliveries": deliveries})
+                await fetch_rows(tx, q.CREATE_DELIVERIES, {"deliveries": deliveries})
             return len(events)
 
         return await self._locked_write(work)
@@ -275,8 +263,8 @@ class Neo4jWebhooks:
     async def claim_due_deliveries(
         self, *, now: datetime, lease_until: datetime, limit: int
     ) -> list[DueDelivery]:
-        _check_aware(now, "now")
-        _check_aware(lease_until, "lease_until")
+        check_aware(now, "now")
+        check_aware(lease_until, "lease_until")
         if limit <= 0:
             return []
 
@@ -284,11 +272,11 @@ class Neo4jWebhooks:
             leased: list[WebhookDelivery] = []
             for _ in range(_CANDIDATE_ROUNDS):
                 params = {"now": now, "limit": limit - len(leased)}
-                nodes = sorted(str(n) for n in await _rows(tx, q.DUE_CANDIDATES, params))
+                nodes = sorted(str(n) for n in await fetch_rows(tx, q.DUE_CANDIDATES, params))
                 if not nodes:
                     break
-                await _rows(tx, q.LOCK_NODES, {"nodes": nodes})
-                rows = await _rows(
+                await fetch_rows(tx, q.LOCK_NODES, {"nodes": nodes})
+                rows = await fetch_rows(
                     tx,
                     q.LEASE_DELIVERIES,
                     {"nodes": nodes, "now": now, "lease_until": lease_until},
@@ -299,7 +287,7 @@ class Neo4jWebhooks:
             if not leased:
                 return []
             ids = sorted({d.endpoint_id for d in leased})
-            targets = {h["id"]: h for h in await _rows(tx, q.ENDPOINT_TARGETS, {"ids": ids})}
+            targets = {h["id"]: h for h in await fetch_rows(tx, q.ENDPOINT_TARGETS, {"ids": ids})}
             leased.sort(key=lambda d: (d.next_attempt_at or now, d.id))
             return [
                 DueDelivery(d, targets[d.endpoint_id]["url"], targets[d.endpoint_id]["secret"])
@@ -311,7 +299,7 @@ class Neo4jWebhooks:
     async def record_delivery_attempt(
         self, delivery_id: str, outcome: AttemptOutcome
     ) -> WebhookDelivery | None:
-        _check_aware(outcome.at, "at")
+        check_aware(outcome.at, "at")
         changes: dict[str, Any] = {
             "last_attempt_at": outcome.at,
             "last_status_code": outcome.status_code,
@@ -324,7 +312,7 @@ class Neo4jWebhooks:
                 "delivered_at": outcome.at,
             }
         elif outcome.next_attempt_at is not None:
-            _check_aware(outcome.next_attempt_at, "next_attempt_at")
+            check_aware(outcome.next_attempt_at, "next_attempt_at")
             changes |= {
                 "status": DeliveryStatus.PENDING.value,
                 "next_attempt_at": outcome.next_attempt_at,
@@ -333,12 +321,12 @@ class Neo4jWebhooks:
             changes |= {"status": DeliveryStatus.FAILED.value, "next_attempt_at": None}
 
         async def work(tx: AsyncManagedTransaction) -> WebhookDelivery | None:
-            found = await _rows(tx, q.FIND_DELIVERY, {"id": delivery_id})
+            found = await fetch_rows(tx, q.FIND_DELIVERY, {"id": delivery_id})
             if not found:
                 return None
             node = str(found[0])
-            await _rows(tx, q.LOCK_NODES, {"nodes": [node]})
-            rows = await _rows(tx, q.RECORD_ATTEMPT, {"node": node, "outcome": changes})
+            await fetch_rows(tx, q.LOCK_NODES, {"nodes": [node]})
+            rows = await fetch_rows(tx, q.RECORD_ATTEMPT, {"node": node, "outcome": changes})
             return _delivery_from(rows[0]) if rows else None
 
         return await self._locked_write(work)
@@ -378,21 +366,23 @@ class Neo4jWebhooks:
     async def redeliver_webhook(
         self, acting_org: str, delivery_id: str, *, now: datetime
     ) -> WebhookDelivery | None:
-        _check_aware(now, "now")
+        check_aware(now, "now")
 
         async def work(tx: AsyncManagedTransaction) -> WebhookDelivery | None:
-            found = await _rows(tx, q.FIND_ORG_DELIVERY, {"id": delivery_id, "org": acting_org})
+            found = await fetch_rows(
+                tx, q.FIND_ORG_DELIVERY, {"id": delivery_id, "org": acting_org}
+            )
             if not found:
                 return None
             node = str(found[0])
-            await _rows(tx, q.LOCK_NODES, {"nodes": [node]})
-            [state] = await _rows(tx, q.DELIVERY_AND_ENDPOINT, {"node": node})
+            await fetch_rows(tx, q.LOCK_NODES, {"nodes": [node]})
+            [state] = await fetch_rows(tx, q.DELIVERY_AND_ENDPOINT, {"node": node})
             if not state["active"]:
                 raise BadInput("the delivery's endpoint was deleted", field="id")
             current = _delivery_from(state["delivery"])
             if current.status is DeliveryStatus.PENDING:
                 return current
-            rows = await _rows(
+            rows = await fetch_rows(
                 tx, q.REDELIVER, {"node": node, "expected": current.status.value, "now": now}
             )
             return _delivery_from(rows[0]) if rows else current
