@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -62,6 +62,7 @@ from graph.errors import BadInput
 from graph.model import Account, HashedKey, KeyKind, Page
 from graph.outbox import deal_events
 from graph.paging import check_first, page
+from graph.sql.chunks import in_chunks
 from graph.sql.database import SqlDatabase
 from graph.sql.errors import translated
 from graph.sql.keyset import by_key
@@ -70,7 +71,6 @@ from graph.sql.tables import AccountRow, metadata
 
 T = TypeVar("T")
 
-IN_CHUNK = 5_000
 # PostgreSQL SQLSTATEs worth retrying a whole unit for: serialization_failure,
 # deadlock_detected.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
@@ -125,7 +125,7 @@ class SqlDeals(SqlDatabase):
 
         async def work(session: AsyncSession) -> list[OpportunityWrite]:
             accounts: dict[str, str] = {}
-            for chunk in _chunks(sorted({row.account_crm_id for row in rows})):
+            for chunk in in_chunks(sorted({row.account_crm_id for row in rows})):
                 query = select(ACCOUNTS.c.crm_id, ACCOUNTS.c.id).where(
                     ACCOUNTS.c.org_id == acting_org, ACCOUNTS.c.crm_id.in_(chunk)
                 )
@@ -135,7 +135,7 @@ class SqlDeals(SqlDatabase):
                 (row for row in rows if row.account_crm_id in accounts), key=lambda r: r.crm_id
             )
             previous: dict[str, OpportunityStatus] = {}
-            for chunk in _chunks([row.crm_id for row in writable]):
+            for chunk in in_chunks([row.crm_id for row in writable]):
                 query = select(OPPS.c.crm_id, OPPS.c.status).where(
                     OPPS.c.org_id == acting_org, OPPS.c.crm_id.in_(chunk)
                 )
@@ -201,7 +201,7 @@ class SqlDeals(SqlDatabase):
     ) -> dict[str, Opportunity]:
         found: dict[str, Opportunity] = {}
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in in_chunks(sorted(set(ids))):
                 query = select(OPPS).where(OPPS.c.org_id == acting_org, OPPS.c.id.in_(chunk))
                 for row in await session.execute(query):
                     found[row.id] = _opportunity(row)
@@ -375,7 +375,7 @@ class SqlDeals(SqlDatabase):
 
         async def work(session: AsyncSession) -> list[str]:
             owned: set[str] = set()
-            for chunk in _chunks(sorted(wanted)):
+            for chunk in in_chunks(sorted(wanted)):
                 owned.update(
                     await session.scalars(
                         select(ACCOUNTS.c.id).where(
@@ -385,7 +385,7 @@ class SqlDeals(SqlDatabase):
                 )
             mine = sorted(owned)
             if direct_only:
-                for chunk in _chunks(mine):
+                for chunk in in_chunks(mine):
                     statement = self._upsert()(DIRECT).on_conflict_do_nothing(
                         index_elements=["account_id"]
                     )
@@ -393,7 +393,7 @@ class SqlDeals(SqlDatabase):
                         statement, [{"account_id": a, "org_id": acting_org} for a in chunk]
                     )
             else:
-                for chunk in _chunks(mine):
+                for chunk in in_chunks(mine):
                     await session.execute(
                         delete(DIRECT).where(
                             DIRECT.c.org_id == acting_org, DIRECT.c.account_id.in_(chunk)
@@ -406,7 +406,7 @@ class SqlDeals(SqlDatabase):
     async def direct_only_accounts(self, acting_org: str, account_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(account_ids))):
+            for chunk in in_chunks(sorted(set(account_ids))):
                 found.update(
                     await session.scalars(
                         select(DIRECT.c.account_id).where(
@@ -499,7 +499,7 @@ class SqlDeals(SqlDatabase):
     async def get_deals(self, acting_org: str, ids: Sequence[str]) -> dict[str, DealRegistration]:
         found: dict[str, DealRegistration] = {}
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in in_chunks(sorted(set(ids))):
                 query = select(REGS).where(REGS.c.id.in_(chunk), _party(acting_org))
                 for row in await session.execute(query):
                     found[row.id] = _registration(row)
@@ -546,7 +546,7 @@ class SqlDeals(SqlDatabase):
     ) -> list[DealRegistration]:
         found: list[DealRegistration] = []
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(account_ids))):
+            for chunk in in_chunks(sorted(set(account_ids))):
                 query = select(REGS).where(
                     REGS.c.vendor_org == vendor_org, REGS.c.account_id.in_(chunk)
                 )
@@ -626,7 +626,7 @@ class SqlDeals(SqlDatabase):
     ) -> dict[str, list[DealTransition]]:
         found: dict[str, list[DealTransition]] = {}
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(registration_ids))):
+            for chunk in in_chunks(sorted(set(registration_ids))):
                 visible = select(REGS.c.id).where(REGS.c.id.in_(chunk), _party(acting_org))
                 for registration_id in await session.scalars(visible):
                     found[registration_id] = []
@@ -659,7 +659,7 @@ class SqlDeals(SqlDatabase):
         won = func.sum(case((REGS.c.status == DealStatus.WON.value, 1), else_=0), type_=Integer)
         live = func.sum(case((REGS.c.status.in_(LIVE), 1), else_=0), type_=Integer)
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(partner_orgs))):
+            for chunk in in_chunks(sorted(set(partner_orgs))):
                 query = (
                     select(REGS.c.partner_org, won, live)
                     .where(REGS.c.vendor_org == vendor_org, REGS.c.partner_org.in_(chunk))
@@ -671,11 +671,6 @@ class SqlDeals(SqlDatabase):
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
 
 
 def _party(org_id: str) -> ColumnElement[bool]:
@@ -710,7 +705,7 @@ async def _move(
     values: dict[str, Any] = {"status": new.value, "updated_at": at}
     if not new.is_live:
         values["claim"] = None
-    for chunk in _chunks(sorted(ids)):
+    for chunk in in_chunks(sorted(ids)):
         statement = (
             update(REGS)
             .where(REGS.c.id.in_(chunk), REGS.c.status == old.value)

@@ -23,7 +23,7 @@ PostgreSQL deadlock or serialization failure, errors translated to domain errors
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -63,12 +63,11 @@ from graph.intros import (
 from graph.model import Page, Partnership, PartnershipStatus
 from graph.outbox import ask_events, introduction_events
 from graph.paging import check_first, page
+from graph.sql.chunks import in_chunks
 from graph.sql.deals import SqlDeals
 from graph.sql.keyset import by_key
 from graph.sql.outbox import add_outbox
 from graph.sql.tables import LIVE_STATUSES, metadata
-
-IN_CHUNK = 5_000
 
 ORGS: Table = metadata.tables["orgs"]
 PARTNERSHIPS: Table = metadata.tables["partnerships"]
@@ -146,7 +145,7 @@ class SqlIntros(SqlDeals):
         won: dict[str, int] = {}
         sqlite = self._backend == "sqlite"
         async with self._unit() as session:
-            for chunk in _chunks(wanted):
+            for chunk in in_chunks(wanted):
                 query = union_all(
                     _overlap_counts(acting_org, chunk, population, sqlite=sqlite),
                     _co_won_counts(acting_org, chunk, sqlite=sqlite),
@@ -220,7 +219,7 @@ class SqlIntros(SqlDeals):
     ) -> dict[str, Introduction]:
         found: dict[str, Introduction] = {}
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in in_chunks(sorted(set(ids))):
                 query = select(INTROS).where(INTROS.c.id.in_(chunk), _sees_intro(acting_org))
                 for row in await session.execute(query):
                     found[row.id] = _introduction(row)
@@ -372,7 +371,7 @@ class SqlIntros(SqlDeals):
     async def introduced_edges(self, org_ids: Sequence[str]) -> list[IntroducedEdge]:
         found: dict[str, IntroducedEdge] = {}
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(org_ids))):
+            for chunk in in_chunks(sorted(set(org_ids))):
                 query = select(EDGES).where(
                     or_(
                         EDGES.c.credited_org.in_(chunk),
@@ -406,7 +405,7 @@ class SqlIntros(SqlDeals):
         found: dict[str, AccountAsk] = {}
         party = or_(ASKS.c.requester_org == acting_org, ASKS.c.partner_org == acting_org)
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in in_chunks(sorted(set(ids))):
                 query = select(ASKS).where(ASKS.c.id.in_(chunk), party)
                 for row in await session.execute(query):
                     found[row.id] = _ask(row)
@@ -491,11 +490,6 @@ class SqlIntros(SqlDeals):
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
 
 
 def _counterparts(org_id: str, statuses: Sequence[str]) -> list[Select[str]]:

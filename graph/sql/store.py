@@ -7,7 +7,7 @@ graph.sql.errors as domain errors.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -58,6 +58,7 @@ from graph.model import (
     UpsertResult,
 )
 from graph.paging import SortValue, after_key, check_first, order_cursor, page
+from graph.sql.chunks import in_chunks
 from graph.sql.intros import SqlIntros
 from graph.sql.keyset import by_key
 from graph.sql.outbox import add_outbox
@@ -79,9 +80,6 @@ from graph.webhooks import OutboxEvent
 
 T = TypeVar("T")
 
-# Values per IN (...) list: far below SQLite's 32766 and asyncpg's 32767 bound parameters.
-# Multi-row INSERTs are paged by SQLAlchemy (1000 rows per statement, under both limits).
-IN_CHUNK = 5_000
 
 ACCOUNTS: Table = metadata.tables["accounts"]
 POPULATIONS: Table = metadata.tables["account_populations"]
@@ -387,7 +385,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             await add_outbox(session, outbox)
             existing: set[str] = set()
             if not postgres:  # serialized writers: what exists now exists at the insert
-                for chunk in _chunks([p.row.crm_id for p in prepared]):
+                for chunk in in_chunks([p.row.crm_id for p in prepared]):
                     existing.update(
                         await session.scalars(
                             select(AccountRow.crm_id).where(
@@ -400,7 +398,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
                 created = bool(fresh) if postgres else crm_id not in existing
                 ids[crm_id] = (account_id, created)
             replaced = [account_id for account_id, created in ids.values() if not created]
-            for chunk in _chunks(replaced):
+            for chunk in in_chunks(replaced):
                 await session.execute(
                     delete(POPULATIONS).where(POPULATIONS.c.account_id.in_(chunk))
                 )
@@ -434,7 +432,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
         # Populations and key links go by ON DELETE CASCADE; a key no account links to
         # any more is simply no longer among the distinct hashes.
         async with self._unit(write=True) as session:
-            for chunk in _chunks(sorted(set(crm_ids))):
+            for chunk in in_chunks(sorted(set(crm_ids))):
                 statement = (
                     delete(AccountRow)
                     .where(AccountRow.org_id == acting_org, AccountRow.crm_id.in_(chunk))
@@ -450,7 +448,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
     async def get_accounts(self, acting_org: str, ids: Sequence[str]) -> dict[str, Account]:
         found: dict[str, Account] = {}
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in in_chunks(sorted(set(ids))):
                 query = select(AccountRow).where(
                     AccountRow.org_id == acting_org, AccountRow.id.in_(chunk)
                 )
@@ -643,7 +641,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             hashes = sorted({k.h for a in accounts for k in a.keys if k.kind in kind_values})
             links: dict[str, list[str]] = {}  # h -> partner accounts
             partners: dict[str, tuple[set[str], str | None, dict[str, str]]] = {}
-            for chunk in _chunks(hashes):
+            for chunk in in_chunks(hashes):
                 links_query = (
                     select(
                         theirs.c.h,
@@ -747,7 +745,7 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
             if state.cursor is not None and cursor < state.cursor:
                 raise Conflict("the rotation cursor may not move backwards")
             present: set[str] = set()
-            for chunk in _chunks(sorted(pairs)):
+            for chunk in in_chunks(sorted(pairs)):
                 present.update(
                     await session.scalars(
                         select(KEYS.c.h)
@@ -784,11 +782,6 @@ class SqlStore(SqlTouches, SqlIntros, SqlWebhooks):
 
     def _insert(self) -> Callable[..., Any]:
         return postgresql.insert if self._backend == "postgresql" else sqlite.insert
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
 
 
 async def _insert_many(
@@ -860,7 +853,7 @@ async def _accounts(session: AsyncSession, rows: Sequence[AccountRow]) -> list[A
     ids = [row.id for row in rows]
     populations: dict[str, list[str]] = {}
     keys: dict[str, list[StoredKey]] = {}
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids):
         query = (
             select(POPULATIONS.c.account_id, POPULATIONS.c.population)
             .where(POPULATIONS.c.account_id.in_(chunk))

@@ -27,13 +27,12 @@ from graph.deals import Opportunity, OpportunityStatus
 from graph.errors import BadInput
 from graph.model import Page
 from graph.paging import check_first, page
+from graph.sql.chunks import IN_CHUNK, in_chunks
 from graph.sql.deals import SqlDeals, _opportunity
 from graph.sql.keyset import by_key
 from graph.sql.tables import metadata
 from graph.touch_port import TouchSide
 from graph.touches import InfluencePath, PathStep, Touch, TouchKind, TouchStatus, TouchWrite
-
-IN_CHUNK = 5_000
 
 TOUCHES: Table = metadata.tables["touches"]
 OPPS: Table = metadata.tables["opportunities"]
@@ -75,7 +74,7 @@ class SqlTouches(SqlDeals):
                 for t in rows:
                     wanted[(t.vendor_org, t.recorded_by)].append(t.external_id)
                 for (vendor, recorder), external_ids in wanted.items():
-                    for chunk in _chunks(external_ids):
+                    for chunk in in_chunks(external_ids):
                         query = select(TOUCHES.c.external_id).where(
                             TOUCHES.c.vendor_org == vendor,
                             TOUCHES.c.recorded_by == recorder,
@@ -109,7 +108,7 @@ class SqlTouches(SqlDeals):
     async def get_touches(self, acting_org: str, ids: Sequence[str]) -> dict[str, Touch]:
         found: dict[str, Touch] = {}
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in in_chunks(sorted(set(ids))):
                 for visible in (TOUCHES.c.vendor_org, TOUCHES.c.partner_org):
                     query = select(TOUCHES).where(visible == acting_org, TOUCHES.c.id.in_(chunk))
                     for row in await session.execute(query):
@@ -162,7 +161,7 @@ class SqlTouches(SqlDeals):
 
         async def work(session: AsyncSession) -> list[Touch]:
             moved: list[Touch] = []
-            for chunk in _chunks(wanted):
+            for chunk in in_chunks(wanted):
                 statement = (
                     update(TOUCHES)
                     .where(
@@ -225,7 +224,7 @@ class SqlTouches(SqlDeals):
             # The opportunities: each one's account and window.
             windows: dict[str, tuple[datetime, datetime]] = {}
             account_of: dict[str, str] = {}
-            for chunk in _chunks(wanted):
+            for chunk in in_chunks(wanted):
                 query = select(OPPS.c.id, OPPS.c.account_id, OPPS.c.status, OPPS.c.closed_at).where(
                     OPPS.c.org_id == vendor_org, OPPS.c.id.in_(chunk)
                 )
@@ -334,7 +333,7 @@ async def _load_edges(
     from_org or to_org) with low <= at <= high."""
     for org in orgs:
         edges_of[org] = []
-    for chunk in _chunks(orgs):
+    for chunk in in_chunks(orgs):
         sides = [
             select(side.label("org"), EDGES.c.credited_org, EDGES.c.at).where(
                 side.in_(chunk), EDGES.c.at >= low, EDGES.c.at <= high
@@ -391,11 +390,6 @@ def _touch(row: Row[Any]) -> Touch:
         recorded_by=row.recorded_by,
         created_at=row.created_at,
     )
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
 
 
 def _paired_chunks(

@@ -20,7 +20,7 @@ methods below at once:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from graph.errors import BadInput
 from graph.model import Page
 from graph.outbox import dump_payload, load_payload, new_record_id
 from graph.paging import after_time_key, check_first, page, time_cursor
+from graph.sql.chunks import in_chunks
 from graph.sql.deals import SqlDeals
 from graph.sql.keyset import by_key, by_time_key
 from graph.sql.outbox import OUTBOX
@@ -44,8 +45,6 @@ from graph.webhooks import (
     WebhookEndpoint,
     WebhookEventType,
 )
-
-IN_CHUNK = 5_000
 
 ENDPOINTS: Table = metadata.tables["webhook_endpoints"]
 DELIVERIES: Table = metadata.tables["webhook_deliveries"]
@@ -71,7 +70,7 @@ class SqlWebhooks(SqlDeals):
     ) -> dict[str, WebhookEndpoint]:
         found: dict[str, WebhookEndpoint] = {}
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in in_chunks(sorted(set(ids))):
                 query = select(ENDPOINTS).where(
                     ENDPOINTS.c.id.in_(chunk), ENDPOINTS.c.org_id == acting_org
                 )
@@ -299,7 +298,7 @@ class SqlWebhooks(SqlDeals):
     ) -> dict[str, WebhookDelivery]:
         found: dict[str, WebhookDelivery] = {}
         async with self._unit() as session:
-            for chunk in _chunks(sorted(set(ids))):
+            for chunk in in_chunks(sorted(set(ids))):
                 query = select(DELIVERIES).where(
                     DELIVERIES.c.id.in_(chunk), DELIVERIES.c.org_id == acting_org
                 )
@@ -369,11 +368,6 @@ class SqlWebhooks(SqlDeals):
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
