@@ -38,18 +38,8 @@ find_or_install() {
   echo "$bin"
 }
 
-# A loopback TCP port nobody listens on (probed with bash's /dev/tcp).
-free_port() {
-  local port tries
-  for tries in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-  die "no free loopback port found after $tries tries"
-}
+# shellcheck source=../lib/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/ports.sh"
 
 is_running() {
   local state=$1 pid
