@@ -35,9 +35,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from resolvers.events import Event, Subscribers
 
@@ -210,7 +210,7 @@ class RedisBroker:
                 log.exception("Redis event listener failed; retrying in %.1fs", delay)
             finally:
                 with suppress(RedisError, OSError):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
             if self._connected:
                 delay = BACKOFF_MIN_S  # it was up: the first retry comes quickly
             self._connected = False
