@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -23,6 +24,7 @@ from schema.opportunities import OpportunityMutations, OpportunityNode, Opportun
 from schema.orgs import OrgNode
 from schema.overlaps import OverlapQueries
 from schema.partnerships import PartnershipMutations, PartnershipNode, PartnershipQueries
+from schema.scalars import DateTime
 from schema.sharing import SharingMutations, SharingQueries
 from schema.viewer import Viewer
 from schema.webhooks import (
@@ -104,6 +106,8 @@ def build_schema() -> strawberry.Schema:
             WebhookDeliveryNode,
         ],
         extensions=[ErrorCodes],
+        # Every DateTime argument and input field, by the one time rule.
+        scalar_overrides={datetime: DateTime},
     )
 
 

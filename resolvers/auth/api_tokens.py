@@ -12,6 +12,7 @@ from resolvers import audit
 from resolvers.actor import Actor, Permission
 from resolvers.auth.tokens import new_token, token_hash
 from resolvers.ids import new_id
+from resolvers.timestamps import in_range
 
 MAX_NAME_LENGTH = 100
 
@@ -30,8 +31,10 @@ async def create_api_token(
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise BadInput(f"name must be 1 to {MAX_NAME_LENGTH} characters", field="name")
-    if expires_at is not None and expires_at <= now:
-        raise BadInput("expiresAt must be in the future", field="expiresAt")
+    if expires_at is not None:
+        expires_at = in_range(expires_at, "expiresAt")
+        if expires_at <= now:
+            raise BadInput("expiresAt must be in the future", field="expiresAt")
     if scope is TokenScope.READ_WRITE and actor.scope is TokenScope.READ:
         raise Forbidden("a read-only token cannot mint a read-write token")
     secret = new_token(TokenKind.API)

@@ -12,9 +12,10 @@ exponent is rejected rather than guessed at. Currencies are ISO 4217 alphabetic 
 (the `iso4217` package's table), in any case; codes that are not money (XAU, XXX, XTS
 and the like, which have no minor unit) are rejected.
 
-Times: naive times are taken as UTC. A close given as a plain date on the day the
-opportunity was created counts as closed at its creation, so a same-day win is not
-"closed before created".
+Times follow the one rule of resolvers/timestamps.py (naive is UTC, a bare date is 00:00
+UTC), within its years. A close at 00:00 UTC on the day the opportunity was created,
+which is what a bare close date means, counts as closed at its creation, so a same-day
+win given by date is not "closed before created".
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from iso4217 import Currency
@@ -42,6 +43,7 @@ from resolvers.accounts import RowStatus
 from resolvers.actor import Actor, Permission
 from resolvers.deals.rules import CLOSE_OUTCOMES
 from resolvers.ids import new_id
+from resolvers.timestamps import TimestampError, in_range, parse_timestamp
 
 MAX_ROWS_PER_CALL = 5_000
 MAX_TEXT = 200  # crm ids and names
@@ -50,7 +52,6 @@ MAX_AMOUNT = Decimal(10) ** 15  # exclusive: 15 integer digits, 21 digits in all
 MAX_SCALE = 6
 MAX_AMOUNT_TEXT = 40
 SETTLE_BATCH = 1_000
-MIN_YEAR, MAX_YEAR = 1900, 2999
 
 _AMOUNT_TEXT = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?|[+-]?\.\d+", re.ASCII)
 _CLOSED = (OpportunityStatus.WON, OpportunityStatus.LOST)
@@ -159,10 +160,7 @@ async def close_opportunity(
     found = (await graph.get_opportunities(actor.org_id, [opportunity_id])).get(opportunity_id)
     if found is None:
         raise NotFound("no such opportunity", field="id")
-    try:
-        when = _utc(closed_at, "closedAt") if closed_at is not None else now
-    except RowProblem as invalid:
-        raise BadInput(invalid.message, field=invalid.field) from None
+    when = in_range(closed_at, "closedAt") if closed_at is not None else now
     if when < found.created_at:
         raise BadInput("the close must not be before the opportunity's creation", field="closedAt")
     closed = None
@@ -285,14 +283,14 @@ def to_upsert(row: OpportunityInput) -> OpportunityUpsert:
     amount = parse_amount(row.amount)
     currency = parse_currency(row.currency)
     status = parse_status(row.status)
-    created_at, _ = parse_time(row.created_at, "createdAt")
+    created_at = parse_time(row.created_at, "createdAt")
     closed_at: datetime | None = None
     if status in _CLOSED:
         if row.closed_at is None or (isinstance(row.closed_at, str) and not row.closed_at.strip()):
             raise RowProblem("closedAt", f"a {status.value} opportunity needs its close time")
-        closed_at, date_only = parse_time(row.closed_at, "closedAt")
-        if date_only and closed_at.date() == created_at.date():
-            closed_at = max(closed_at, created_at)
+        closed_at = parse_time(row.closed_at, "closedAt")
+        if closed_at < created_at and closed_at == _start_of_day(created_at):
+            closed_at = created_at
         if closed_at < created_at:
             raise RowProblem("closedAt", "the close must not be before the creation")
     elif row.closed_at is not None and not (
@@ -375,35 +373,23 @@ def parse_status(raw: OpportunityStatus | str) -> OpportunityStatus:
         raise RowProblem("status", "status must be OPEN, WON or LOST") from None
 
 
-def parse_time(raw: datetime | date | str, field: str) -> tuple[datetime, bool]:
-    """A UTC datetime, and whether it was given as a plain date (midnight UTC)."""
-    if isinstance(raw, datetime):
-        return _utc(raw, field), False
-    if isinstance(raw, date):
-        return _utc(datetime.combine(raw, time()), field), True
-    text = raw.strip()
-    if not text:
-        raise RowProblem(field, f"{field} must not be empty")
+def parse_time(raw: datetime | date | str, field: str) -> datetime:
+    """A UTC datetime within the years of resolvers/timestamps.py; a date is 00:00 UTC."""
+    if isinstance(raw, str):
+        try:
+            raw = parse_timestamp(raw)
+        except TimestampError as problem:
+            raise RowProblem(field, f"{field} {problem}") from None
+    elif not isinstance(raw, datetime):
+        raw = datetime.combine(raw, time())
     try:
-        if len(text) > 40:
-            raise ValueError(text)
-        if len(text) <= 10:
-            return _utc(datetime.combine(date.fromisoformat(text), time()), field), True
-        return _utc(datetime.fromisoformat(text), field), False
-    except ValueError:
-        raise RowProblem(
-            field,
-            f"{field} must be an ISO 8601 date or time, such as 2026-01-31 or 2026-01-31T09:30:00Z",
-        ) from None
+        return in_range(raw, field)
+    except BadInput as problem:
+        raise RowProblem(field, problem.message) from None
 
 
-def _utc(value: datetime, field: str) -> datetime:
-    """In UTC (naive means UTC), within years MIN_YEAR..MAX_YEAR."""
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise RowProblem(field, f"{field} must be between the years {MIN_YEAR} and {MAX_YEAR}")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+def _start_of_day(value: datetime) -> datetime:
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _text(raw: str, field: str, limit: int) -> str:

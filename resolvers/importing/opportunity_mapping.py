@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 
 from graph.deals import OpportunityStatus
 from graph.errors import BadInput
@@ -216,14 +216,15 @@ class BoundOpportunityMap:
             return by_stage.value if by_stage else "CLOSED (neither won nor lost)"
         return by_stage.value if by_stage else OPEN.value
 
-    def _time(self, text: str) -> datetime | date | str:
+    def _time(self, text: str) -> datetime | str:
+        """The cell read with the first --date-format that fits, else the text as it is;
+        either way `parse_time` then applies the one time rule (resolvers/timestamps.py),
+        so a date-only format means 00:00 UTC, as a bare ISO date does."""
         for fmt in self.columns.date_formats:
             try:
-                parsed = datetime.strptime(text, fmt)  # naive: taken as UTC
+                return datetime.strptime(text, fmt)
             except ValueError:
                 continue
-            has_time = any(d in fmt for d in ("%H", "%I", "%M", "%S"))
-            return parsed if has_time else parsed.date()
         return text
 
 

@@ -1,11 +1,12 @@
 """CSV import of touches: the same rows `recordTouches` takes, from a file.
 
-Columns (header names, case-insensitive): external_id, kind, at (ISO 8601; no offset
-means UTC), weight (optional), and either partner_id with account_id and/or
-opportunity_id (the importing org's own records, as the vendor), or registration_id
-(one of the importing org's deal registrations, as a partner). Rows are written in
-batches through the same service as the API, so idempotency (by external_id) and every
-check are the same; rejected rows go to a rejects file with their code and reason.
+Columns (header names, case-insensitive): external_id, kind, at (ISO 8601 by the one
+rule of resolvers/timestamps.py: no offset means UTC, a bare date 00:00 UTC), weight
+(optional), and either partner_id with account_id and/or opportunity_id (the importing
+org's own records, as the vendor), or registration_id (one of the importing org's deal
+registrations, as a partner). Rows are written in batches through the same service as
+the API, so idempotency (by external_id) and every check are the same; rejected rows go
+to a rejects file with their code and reason.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from graph.touches import TouchKind
 from resolvers.actor import Actor
 from resolvers.influence import touches
 from resolvers.influence.touches import TouchInput, TouchRowStatus
+from resolvers.timestamps import TimestampError, parse_timestamp
 
 REQUIRED = ("external_id", "kind", "at")
 CLI_PRINCIPAL = "cli"  # who the audit log names for an import run from the command line
@@ -120,11 +122,9 @@ def _row(row: dict[str, str]) -> TouchInput:
     except ValueError:
         raise BadInput(f"kind must be one of {', '.join(TouchKind)}", field="kind") from None
     try:
-        at = datetime.fromisoformat(row["at"])
-    except ValueError:
-        raise BadInput("at must be an ISO 8601 time", field="at") from None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
+        at = parse_timestamp(row.get("at") or "")
+    except TimestampError as problem:
+        raise BadInput(f"at {problem}", field="at") from None
     weight = None
     if row.get("weight"):
         try:

@@ -32,6 +32,7 @@ from resolvers.attribution import (
     attribute,
     paths_in_window,
 )
+from resolvers.timestamps import in_range
 
 DEFAULT_HOPS = 3
 MAX_HOPS = 5
@@ -185,6 +186,7 @@ async def partner_attribution(
     influenced and model-attributed revenue, won deals, average deal size, win rate with
     and without the partner. A partner asking about a vendor gets its own row only."""
     actor.require(Permission.READ)
+    closed_from, closed_to = in_range(closed_from, "from"), in_range(closed_to, "to")
     if closed_to <= closed_from:
         raise BadInput("to must be after from", field="to")
     if closed_to - closed_from > timedelta(days=MAX_REPORT_DAYS):

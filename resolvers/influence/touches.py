@@ -25,6 +25,7 @@ from graph.touches import Touch, TouchKind, TouchStatus
 from resolvers import audit
 from resolvers.actor import Actor, Permission
 from resolvers.ids import new_id
+from resolvers.timestamps import in_range
 
 MAX_ROWS_PER_CALL = 5_000
 MAX_EXTERNAL_ID = 200
@@ -245,7 +246,8 @@ def _touch(
         raise BadInput(f"externalId must be 1 to {MAX_EXTERNAL_ID} characters", field="externalId")
     if external.startswith("tandem:"):
         raise BadInput("externalIds starting with tandem: are reserved", field="externalId")
-    if row.at > now + FUTURE_SLACK:
+    at = in_range(row.at, "at")
+    if at > now + FUTURE_SLACK:
         raise BadInput("a touch cannot be in the future", field="at")
     weight = Decimal(1) if row.weight is None else row.weight
     if not weight.is_finite() or weight < 0 or weight > MAX_WEIGHT:
@@ -265,7 +267,7 @@ def _touch(
             partner_org=actor.org_id,
             external_id=external,
             kind=row.kind,
-            at=row.at,
+            at=at,
             weight=weight,
             account_id=registration.account_id,
             opportunity_id=registration.opportunity_id,
@@ -291,7 +293,7 @@ def _touch(
         partner_org=row.partner_org,
         external_id=external,
         kind=row.kind,
-        at=row.at,
+        at=at,
         weight=weight,
         account_id=account_id,
         opportunity_id=row.opportunity_id,

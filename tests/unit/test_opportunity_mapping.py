@@ -3,7 +3,7 @@ dates, currencies and the options of `tandem import opportunities`."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -189,7 +189,7 @@ def test_tandem_preset_round_trip() -> None:
 @pytest.mark.parametrize(
     ("formats", "cell", "expected"),
     [
-        (("%m/%d/%Y",), "1/15/2026", date(2026, 1, 15)),
+        (("%m/%d/%Y",), "1/15/2026", datetime(2026, 1, 15)),
         (("%d.%m.%Y %H:%M",), "15.01.2026 09:30", datetime(2026, 1, 15, 9, 30)),
         (("%m/%d/%Y",), "2026-01-15", "2026-01-15"),  # no match: ISO is tried downstream
         ((), "1/15/2026", "1/15/2026"),
