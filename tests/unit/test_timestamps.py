@@ -67,7 +67,7 @@ def test_parse_gives_aware_utc(text: str, expected: datetime) -> None:
         "10000-01-01",
         "2026-03-21T12:00:00+24:00",
         "2026-03-21T12:00:00[Europe/Paris]",
-        "２０２６-03-21",
+        "\N{FULLWIDTH DIGIT TWO}026-03-21",  # not ASCII digits
         "2026-03-21" + "0" * 41,
         "0001-01-01T00:00:00+05:00",  # before year 1 in UTC
         "9999-12-31T23:59:59-05:00",  # after year 9999 in UTC
